@@ -1,0 +1,47 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make demo` and `make test`.
+# uv is bootstrapped with pip and run as a module, so nothing needs to be on PATH.
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lint format docs generate clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+.uv-bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	@touch .uv-bootstrap
+
+install: .uv-bootstrap  ## install everything from uv.lock into .venv
+	$(UV) sync --frozen
+	@test -f profiles.yml || cp profiles.yml.example profiles.yml
+
+demo: install  ## load recorded real data through the real loaders, dbt build, docs
+	$(RUN) gridwarehouse demo
+
+test: install  ## the whole test suite
+	$(RUN) pytest; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
+test-fast: install  ## the suite without the slow end-to-end tests
+	$(RUN) pytest -m "not slow"
+
+lint: install  ## ruff + sqlfluff (dbt templater)
+	$(RUN) ruff check loaders tests bench
+	$(RUN) ruff format --check loaders tests bench
+	$(RUN) sqlfluff lint models tests/dbt macros
+
+format: install  ## apply ruff format and sqlfluff fixes
+	$(RUN) ruff format loaders tests bench
+	$(RUN) ruff check --fix loaders tests bench
+	$(RUN) sqlfluff fix models tests/dbt
+
+generate: install  ## regenerate BMRS staging models from the catalogue
+	$(RUN) python -m loaders.bmrs.dbtgen
+
+docs: install  ## dbt docs generate, then serve on 127.0.0.1 (port printed)
+	$(RUN) python -m loaders.common.docs
+
+clean:  ## remove build output (keeps data/)
+	rm -rf target dbt_packages logs .pytest_cache .ruff_cache

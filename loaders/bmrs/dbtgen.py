@@ -1,0 +1,213 @@
+"""Generate the dbt sources and staging models for every BMRS dataset from the catalogue.
+
+`python -m loaders.bmrs.dbtgen` rewrites `models/staging/bmrs/_bmrs__sources.yml` and one
+staging model per dataset under `models/staging/bmrs/generated/`, skipping datasets that have a
+hand-written model in `models/staging/bmrs/` (where the data needs more than renaming and
+casting). A test fails when the committed files differ from what this would write.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from loaders.bmrs.catalogue import Endpoint, load_catalogue
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STAGING_DIR = PROJECT_ROOT / "models" / "staging" / "bmrs"
+HEADER = (
+    "-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the\n"
+    "-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.\n"
+)
+# Column names that are SQL keywords on DuckDB or BigQuery: always quoted.
+_KEYWORDS = {
+    "cost",
+    "data",
+    "level",
+    "month",
+    "time",
+    "value",
+    "week",
+    "year",
+    "range",
+    "to",
+    "from",
+    "order",
+    "group",
+    "end",
+}
+RAW_SCHEMA_JINJA = (
+    "{{ (env_var('GRIDWAREHOUSE_BQ_DATASET_PREFIX', '') "
+    "if target.type == 'bigquery' else '') ~ 'raw_bmrs' }}"
+)
+
+
+def ident(column: str) -> str:
+    return f"{{{{ adapter.quote('{column}') }}}}" if column in _KEYWORDS else column
+
+
+def model_name(endpoint: Endpoint) -> str:
+    return f"stg_bmrs__{endpoint.table}"
+
+
+def hand_written(endpoint: Endpoint, staging_dir: Path = STAGING_DIR) -> bool:
+    return (staging_dir / f"{model_name(endpoint)}.sql").exists()
+
+
+def staging_sql(endpoint: Endpoint) -> str:
+    """The standard staging model: typed columns, UTC timestamps, latest row per natural key."""
+    columns = [(f.column, f.type) for f in endpoint.fields]
+    raw_columns = [
+        *columns,
+        ("_source", "string"),
+        ("_record_hash", "string"),
+        ("_natural_key", "string"),
+        ("_loaded_at", "timestamp"),
+    ]
+    spec = ",\n".join(f"        ('{name}', '{kind}')" for name, kind in raw_columns)
+    selects = []
+    names = {name for name, _ in columns}
+    for name, kind in columns:
+        if kind == "timestamp":
+            arg = f"adapter.quote('{name}')" if name in _KEYWORDS else f"'{name}'"
+            selects.append(f"{{{{ utc_timestamp({arg}) }}}} as {name}_utc")
+        else:
+            selects.append(ident(name))
+    if {"settlement_date", "settlement_period"} <= names and dict(columns)[
+        "settlement_period"
+    ] == "integer":
+        selects.append(
+            "{{ settlement_period_start_utc('settlement_date', 'settlement_period') }}"
+            " as settlement_period_start_utc"
+        )
+    selects += [
+        "_natural_key",
+        "_record_hash",
+        "_source",
+        "{{ utc_timestamp('_loaded_at') }} as loaded_at_utc",
+    ]
+    body = ",\n        ".join(selects)
+    return f"""{HEADER}
+with
+
+source as (
+
+    select * from {{{{ source_or_empty('bmrs', '{endpoint.table}', [
+{spec}
+    ]) }}}}
+
+),
+
+renamed as (
+
+    select
+        {body}
+    from source
+
+)
+
+{{{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}}}
+"""
+
+
+def _yaml_text(text: str) -> str:
+    return '"' + " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def sources_yml(endpoints: list[Endpoint]) -> str:
+    lines = [
+        HEADER.replace("-- ", "# ").replace("--", "#").rstrip(),
+        "",
+        "version: 2",
+        "",
+        "sources:",
+        "  - name: bmrs",
+        '    description: "Elexon BMRS Insights API, landed by `gridwarehouse load bmrs` (and IRIS)."',
+        f'    schema: "{RAW_SCHEMA_JINJA}"',
+        "    loaded_at_field: _loaded_at",
+        "    tables:",
+    ]
+    for e in endpoints:
+        keys = ", ".join(e.keys)
+        lines += [
+            f"      - name: {e.table}",
+            f"        description: {_yaml_text(f'{e.summary} — API path {e.path}; natural key: {keys}.')}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def models_yml(endpoints: list[Endpoint]) -> str:
+    lines = [
+        HEADER.replace("-- ", "# ").replace("--", "#").rstrip(),
+        "",
+        "version: 2",
+        "",
+        "models:",
+    ]
+    for e in endpoints:
+        keys = ", ".join(e.keys)
+        lines += [
+            f"  - name: {model_name(e)}",
+            f"    description: {_yaml_text(f'{e.summary}. One row per natural key ({keys}), the latest load winning; timestamps in UTC. Source: BMRS {e.path}.')}",
+            "    columns:",
+        ]
+        for f in e.fields:
+            name = f"{f.column}_utc" if f.type == "timestamp" else f.column
+            what = f"API field `{f.name}`" + (
+                ", as a UTC timestamp" if f.type == "timestamp" else ""
+            )
+            lines += [f"      - name: {name}", f"        description: {_yaml_text(what + '.')}"]
+        lines += [
+            "      - name: _natural_key",
+            f"        description: {_yaml_text(f'The natural key ({keys}) as a JSON array; unique.')}",
+            "        data_tests:",
+            "          - unique",
+            "          - not_null",
+            "      - name: _record_hash",
+            '        description: "Hash of the record as received."',
+            "      - name: _source",
+            '        description: "Where the row came from: api, iris or file."',
+            "        data_tests:",
+            "          - accepted_values:",
+            "              arguments:",
+            "                values: ['api', 'iris', 'file']",
+            "      - name: loaded_at_utc",
+            '        description: "When the row was loaded (UTC)."',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def render(staging_dir: Path = STAGING_DIR) -> dict[Path, str]:
+    """Every generated file (path -> content)."""
+    endpoints = list(load_catalogue())
+    generated = [e for e in endpoints if not hand_written(e, staging_dir)]
+    files = {
+        staging_dir / "_bmrs__sources.yml": sources_yml(endpoints),
+        staging_dir / "generated" / "_bmrs__generated__models.yml": models_yml(generated),
+    }
+    for e in generated:
+        files[staging_dir / "generated" / f"{model_name(e)}.sql"] = staging_sql(e)
+    return files
+
+
+def write(staging_dir: Path = STAGING_DIR) -> list[Path]:
+    files = render(staging_dir)
+    target = staging_dir / "generated"
+    target.mkdir(parents=True, exist_ok=True)
+    for stale in target.glob("*"):
+        if stale not in files:
+            stale.unlink()
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    return list(files)
+
+
+def main() -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args()
+    written = write()
+    print(f"wrote {len(written)} files under {STAGING_DIR.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Hand-written knowledge the OpenAPI spec lacks: the one place for it.
+
+The spec gives paths, parameters, field names and types. It does not say which fields identify a
+record (natural keys), which window size suits a dataset's volume, or what a few endpoints should
+be called. Everything here is keyed by dataset name and overrides what the spec implies.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+# Window size asked for when a hint does not say otherwise (capped by the API's own limit).
+DEFAULT_WINDOW = timedelta(days=1)
+
+# Short names for endpoints outside /datasets/ (the default name is the path, upper-cased).
+NAMES: dict[str, str] = {
+    "/reference/bmunits/all": "BMUNITS",
+    "/balancing/settlement/system-prices/{settlementDate}": "SYSTEM_PRICES",
+    "/balancing/settlement/system-prices/{settlementDate}/{settlementPeriod}": "SYSTEM_PRICES",
+    "/remit/list/by-event/stream": "REMIT_LIST_BY_EVENT",
+    "/remit/list/by-event": "REMIT_LIST_BY_EVENT",
+    "/remit/list/by-publish/stream": "REMIT_LIST_BY_PUBLISH",
+    "/remit/list/by-publish": "REMIT_LIST_BY_PUBLISH",
+    "/balancing/acceptances/all/latest": "ACCEPTANCES_LATEST",
+}
+
+# Endpoints that return records but are views of data loaded elsewhere, or service probes.
+EXCLUDED_PATHS: frozenset[str] = frozenset({"/health"})
+
+_BMU_TIME = ["nationalGridBmUnit", "timeFrom"]
+
+# Per dataset: keys (API field names, in order), window (timedelta), max_window, types
+# (field -> logical type, overriding the spec), extra_fields (fields the spec omits), cursor.
+DATASETS: dict[str, dict[str, Any]] = {
+    "BOALF": {"keys": ["nationalGridBmUnit", "acceptanceNumber", "timeFrom"]},
+    "BOD": {
+        "keys": ["nationalGridBmUnit", "settlementDate", "settlementPeriod", "pairId", "timeFrom"],
+        # ~250-300k rows a day: hour windows keep each response (and memory) small.
+        "window": timedelta(hours=1),
+    },
+    "MILS": {"keys": ["nationalGridBmUnit", "notificationSequence", "timeFrom"]},
+    "MELS": {"keys": ["nationalGridBmUnit", "notificationSequence", "timeFrom"]},
+    "PN": {"keys": ["nationalGridBmUnit", "settlementDate", "settlementPeriod", "timeFrom"]},
+    "QPN": {"keys": ["nationalGridBmUnit", "settlementDate", "settlementPeriod", "timeFrom"]},
+    "FUELINST": {"keys": ["startTime", "fuelType"]},
+    "FUELHH": {"keys": ["settlementDate", "settlementPeriod", "fuelType"]},
+    "FREQ": {"keys": ["measurementTime"], "window": timedelta(hours=24)},
+    "SYSTEM_PRICES": {"keys": ["settlementDate", "settlementPeriod"]},
+    "NETBSAD": {"keys": ["settlementDate", "settlementPeriod"]},
+    "DISBSAD": {"keys": ["settlementDate", "settlementPeriod", "id"]},
+    "REMIT": {"keys": ["mrid", "revisionNumber"]},
+    "REMIT_LIST_BY_EVENT": {"keys": ["id"], "cursor": "publishTime"},
+    "REMIT_LIST_BY_PUBLISH": {"keys": ["id"]},
+    "INDGEN": {"keys": ["publishTime", "settlementDate", "settlementPeriod", "boundary"]},
+    "INDDEM": {"keys": ["publishTime", "settlementDate", "settlementPeriod", "boundary"]},
+    "MELNGC": {"keys": ["publishTime", "settlementDate", "settlementPeriod", "boundary"]},
+    "IMBALNGC": {"keys": ["publishTime", "settlementDate", "settlementPeriod", "boundary"]},
+    "BMUNITS": {
+        # The live registry returns 22 fields; the spec documents 7. Capacities and the loss
+        # factor arrive as fixed-decimal strings ("15.400"): kept as text, cast in staging.
+        "keys": ["nationalGridBmUnit", "elexonBmUnit", "eic"],
+        "extra_fields": {
+            "bmUnitName": "string",
+            "leadPartyId": "string",
+            "demandCapacity": "string",
+            "generationCapacity": "string",
+            "productionOrConsumptionFlag": "string",
+            "transmissionLossFactor": "string",
+            "workingDayCreditAssessmentImportCapability": "string",
+            "nonWorkingDayCreditAssessmentImportCapability": "string",
+            "workingDayCreditAssessmentExportCapability": "string",
+            "nonWorkingDayCreditAssessmentExportCapability": "string",
+            "creditQualifyingStatus": "boolean",
+            "demandInProductionFlag": "boolean",
+            "gspGroupId": "string",
+            "gspGroupName": "string",
+            "interconnectorId": "string",
+        },
+    },
+}
+
+# Field names that identify a record rather than measure it, in the order keys are built.
+# Used to infer a natural key for datasets without a hint above.
+_KEY_FIELDS = (
+    "mrid",
+    "revisionNumber",
+    "documentId",
+    "documentRevisionNumber",
+    "nationalGridBmUnit",
+    "acceptanceNumber",
+    "notificationSequence",
+    "pairId",
+    "id",
+    "publishTime",
+    "settlementDate",
+    "settlementPeriod",
+    "settlementPeriodFrom",
+    "startTime",
+    "timeFrom",
+    "measurementTime",
+    "time",
+    "halfHourEndTime",
+    "forecastDate",
+    "forecastDateTime",
+    "weekStartDate",
+    "year",
+    "week",
+    "calendarWeekNumber",
+    "forecastYear",
+    "forecastWeek",
+    "month",
+    "fuelType",
+    "boundary",
+    "systemZone",
+    "biddingZone",
+    "interconnectorName",
+    "interconnectorId",
+    "psrType",
+    "businessType",
+    "processType",
+    "flowDirection",
+    "tradingUnitName",
+    "assetId",
+    "partyId",
+    "dataProvider",
+    "warningType",
+    "bmUnit",
+)
+
+
+def infer_keys(field_names: list[str], dataset: str) -> tuple[str, ...]:
+    """A natural key from identifying field names; every field when none is recognised."""
+    present = set(field_names)
+    keys = [name for name in _KEY_FIELDS if name in present]
+    if "nationalGridBmUnit" in keys and "bmUnit" in keys:
+        keys.remove("bmUnit")  # the Elexon id is often null; the NG id identifies the unit
+    return tuple(keys) if keys else tuple(n for n in field_names if n != "dataset")

@@ -1,0 +1,70 @@
+"""Which BMRS windows a command should load: a requested range, or incrementally."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from loaders.bmrs.catalogue import SNAPSHOT, Catalogue, Endpoint
+from loaders.bmrs.windows import plan_windows
+from loaders.common.engine import Task
+from loaders.common.ops import OpsState
+from loaders.common.timeutil import floor_to
+from loaders.errors import UsageError
+
+# Incremental loads stop at "now" rounded down to this step, so a run repeated within the
+# step finds nothing due and returns at once.
+INCREMENTAL_STEP = timedelta(minutes=5)
+# A dataset never loaded before starts this far back on its first incremental run.
+FIRST_LOAD_LOOKBACK = timedelta(days=1)
+
+
+def resolve_datasets(catalogue: Catalogue, names: Sequence[str], all_: bool) -> list[Endpoint]:
+    """Catalogue endpoints for the names given (case-insensitive), or a usage error listing them."""
+    if all_:
+        return list(catalogue)
+    if not names:
+        raise UsageError(
+            "name at least one --dataset (or --all); `gridwarehouse datasets list` shows them"
+        )
+    unknown = [n for n in names if n not in catalogue]
+    if unknown:
+        raise UsageError(
+            f"unknown BMRS dataset{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"Valid names: {', '.join(catalogue.names())}"
+        )
+    seen: dict[str, Endpoint] = {}
+    for name in names:
+        endpoint = catalogue.get(name)
+        seen.setdefault(endpoint.name, endpoint)
+    return list(seen.values())
+
+
+def range_tasks(endpoints: Sequence[Endpoint], start: datetime, end: datetime) -> list[Task]:
+    """Every window of [start, end) for each endpoint."""
+    if start >= end:
+        raise UsageError(f"--from {start:%Y-%m-%dT%H:%MZ} is not before --to {end:%Y-%m-%dT%H:%MZ}")
+    return [Task(e.name, w) for e in endpoints for w in plan_windows(e, start, end)]
+
+
+def incremental_tasks(
+    endpoints: Sequence[Endpoint],
+    states: dict[str, OpsState],
+    *,
+    trailing: timedelta,
+    now: datetime | None = None,
+) -> list[Task]:
+    """New windows since each dataset's last loaded window, re-fetching a trailing margin for
+    late revisions; nothing when no new step has elapsed since the last load."""
+    end = floor_to(now or datetime.now(UTC), INCREMENTAL_STEP)
+    tasks = []
+    for endpoint in endpoints:
+        if endpoint.window == SNAPSHOT:
+            tasks.append(Task(endpoint.name, plan_windows(endpoint, end, end)[0]))
+            continue
+        last = states[endpoint.name].last_end if endpoint.name in states else None
+        if last is not None and last >= end:
+            continue  # nothing new is due
+        start = (last - trailing) if last is not None else end - FIRST_LOAD_LOOKBACK
+        tasks.extend(Task(endpoint.name, w) for w in plan_windows(endpoint, start, end))
+    return tasks

@@ -1,0 +1,197 @@
+"""The BMRS source: windows, requests and records for each catalogue endpoint, as dlt resources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from loaders.bmrs.catalogue import SCALAR_FIELD, Catalogue, Endpoint, load_catalogue
+from loaders.bmrs.windows import plan_windows, request_for
+from loaders.common.engine import FetchResult, Task
+from loaders.common.http import HttpClient, RateLimiter, RetryPolicy
+from loaders.common.ops import SchemaChange
+from loaders.common.records import FieldSpec, TypeDrift, observed_fields, records_to_table
+from loaders.errors import BadResponseError, SourceError, UnreachableError
+from loaders.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "bmrs"
+RAW_SCHEMA = "raw_bmrs"
+
+
+def extract_records(body: Any, endpoint: Endpoint, url: str) -> list[dict[str, Any]]:
+    """Records from either body shape the API uses: {"data": [...]} or a bare array."""
+    records = body["data"] if isinstance(body, dict) and "data" in body else body
+    if records is None:
+        return []
+    if not isinstance(records, list):
+        raise BadResponseError(
+            f"{url} returned JSON without a list of records (got {type(records).__name__}); "
+            "no rows were taken from it",
+            url=url,
+        )
+    if endpoint.scalar_items:
+        return [{SCALAR_FIELD: value} for value in records]
+    bad = next((r for r in records if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise BadResponseError(
+            f"{url} returned a record that is not an object: {bad!r:.80}", url=url
+        )
+    return records
+
+
+def schema_changes(
+    endpoint: Endpoint, records: list[dict[str, Any]]
+) -> tuple[list[FieldSpec], list[SchemaChange]]:
+    """Fields to land (declared + new ones as text) and the changes against the catalogue."""
+    seen = observed_fields(records)
+    declared = {f.name for f in endpoint.fields}
+    extra = [FieldSpec(name, "json") for name in seen if name not in declared]
+    changes = [
+        SchemaChange(
+            SOURCE,
+            endpoint.name,
+            f.name,
+            "added",
+            f"not in the catalogue; seen as {seen[f.name]}, landed as text",
+        )
+        for f in extra
+    ]
+    if records:
+        changes += [
+            SchemaChange(
+                SOURCE,
+                endpoint.name,
+                name,
+                "missing",
+                "in the catalogue but absent from every record of a response",
+            )
+            for name in declared
+            if name not in seen
+        ]
+    return list(endpoint.fields) + extra, changes
+
+
+class BmrsAdapter:
+    """Fetches BMRS windows for the engine."""
+
+    source = SOURCE
+    raw_schema = RAW_SCHEMA
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalogue: Catalogue | None = None,
+        client: HttpClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.catalogue = catalogue or load_catalogue()
+        self.client = client or make_client(settings)
+        self.loaded_at = datetime.now(UTC)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def fetch(self, task: Task) -> FetchResult:
+        endpoint = self.catalogue.get(task.dataset)
+        path, params = request_for(endpoint, task.window)
+        started = datetime.now(UTC)
+        result = FetchResult(task=task, status="ok", started_at=started)
+        try:
+            body, result.attempts = self.client.fetch_json(path, params)
+            records = extract_records(body, endpoint, self.client.url(path))
+            fields, changes = schema_changes(endpoint, records)
+            result.schema_changes = changes
+            result.notes += [f"{c.change} field {c.field}" for c in changes]
+            if records:
+                result.table = records_to_table(
+                    records,
+                    fields,
+                    endpoint.keys,
+                    source="api",
+                    loaded_at=self.loaded_at,
+                    notes=result.notes,
+                )
+            result.rows = len(records)
+            result.status = "ok" if records else "empty"
+        except TypeDrift as exc:
+            result.status, result.error, result.error_kind = (
+                "failed",
+                f"{endpoint.name}: {exc}",
+                "type",
+            )
+            result.schema_changes.append(
+                SchemaChange(SOURCE, endpoint.name, exc.field, "type_change", str(exc))
+            )
+        except SourceError as exc:
+            result.status, result.error, result.error_kind = "failed", str(exc), _kind(exc)
+            result.attempts = exc.attempts
+        result.finished_at = datetime.now(UTC)
+        return result
+
+    def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
+        return dataset_resource(self.catalogue.get(dataset), tables)
+
+
+def _kind(exc: SourceError) -> str:
+    if isinstance(exc, UnreachableError):
+        return "unreachable"
+    if isinstance(exc, BadResponseError):
+        return "bad_response"
+    return "http"
+
+
+def dataset_resource(endpoint: Endpoint, data: Any) -> Any:
+    """The dlt resource for one dataset: merge on the natural key into raw_bmrs.<dataset>."""
+    return dlt.resource(
+        data,
+        name=endpoint.table,
+        table_name=endpoint.table,
+        write_disposition="merge",
+        primary_key="_natural_key",
+        max_table_nesting=0,
+    )
+
+
+def make_client(settings: Settings) -> HttpClient:
+    return HttpClient(
+        settings.base_url(SOURCE),
+        timeout_s=settings.http_timeout_s,
+        retry=RetryPolicy(
+            settings.http_max_retries, settings.http_backoff_base_s, settings.http_backoff_max_s
+        ),
+        limiter=RateLimiter(settings.bmrs_requests_per_s, burst=max(1, settings.bmrs_concurrency)),
+        service="BMRS",
+    )
+
+
+@dlt.source(name="bmrs", max_table_nesting=0)
+def bmrs(
+    datasets: Sequence[str], start: datetime, end: datetime, settings: Settings | None = None
+) -> Any:
+    """Standalone dlt source: every window of each dataset in [start, end), for your own pipeline.
+
+    The `gridwarehouse` CLI goes through the engine instead (concurrency, load log, checkpoints),
+    but both use the same endpoints, requests, record conversion and resource hints.
+    """
+    from loaders.settings import load_settings
+
+    adapter = BmrsAdapter(settings or load_settings())
+    for name in datasets:
+        endpoint = adapter.catalogue.get(name)
+
+        def tables(endpoint: Endpoint = endpoint) -> Iterator[pa.Table]:
+            for window in plan_windows(endpoint, start, end):
+                result = adapter.fetch(Task(endpoint.name, window))
+                if result.status == "failed":
+                    raise SourceError(result.error or "failed")
+                if result.table is not None:
+                    yield result.table
+
+        yield dataset_resource(endpoint, tables())

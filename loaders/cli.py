@@ -1,0 +1,144 @@
+"""`gridwarehouse`: parse arguments, call a pipeline, print a summary. Nothing more.
+
+Exit codes (CONTRACTS.md): 0 success; 1 a load or check failed; 2 bad input or usage;
+3 `status` found stale or failing datasets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from loaders import __version__
+from loaders.errors import GridwarehouseError, UsageError
+
+SOURCES = ("bmrs",)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError (exit 2 with our message style) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}\n(run `{self.prog} --help` for usage)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gridwarehouse",
+        description="Land GB electricity-market data in a warehouse and build tested marts.",
+    )
+    parser.add_argument("--version", action="version", version=f"gridwarehouse {__version__}")
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log verbosity (default: GRIDWAREHOUSE_LOG_LEVEL or INFO)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    load = commands.add_parser(
+        "load",
+        help="load a source incrementally, or a date range",
+        description="Load datasets of a source into the warehouse. "
+        "Without --from/--to, each dataset loads from its last loaded "
+        "window to now. Dates are UTC: --from 2024-03-30 --to 2024-04-01 "
+        "loads 30 and 31 March (the end is exclusive).",
+    )
+    load.add_argument("source", choices=SOURCES, help="the source to load")
+    load.add_argument(
+        "--dataset",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="dataset to load (repeat for more); see `gridwarehouse datasets list`",
+    )
+    load.add_argument("--all", action="store_true", help="every dataset of the source")
+    load.add_argument(
+        "--from", dest="start", metavar="DATE", help="start (YYYY-MM-DD or ISO datetime, UTC)"
+    )
+    load.add_argument("--to", dest="end", metavar="DATE", help="end, exclusive (default: now)")
+
+    datasets = commands.add_parser("datasets", help="list the datasets a source can load")
+    datasets_cmd = datasets.add_subparsers(
+        dest="datasets_command", metavar="ACTION", parser_class=_Parser
+    )
+    listing = datasets_cmd.add_parser(
+        "list", help="name, description, window limit, keys, loaded or not"
+    )
+    listing.add_argument("source", nargs="?", choices=SOURCES, default="bmrs")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    build = commands.add_parser(
+        "build",
+        help="run `dbt build` with the project's profile",
+        description="Run dbt build against the configured warehouse. "
+        "Extra arguments go to dbt, e.g. `gridwarehouse build --select staging`.",
+    )
+    build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt build")
+
+    demo = commands.add_parser(
+        "demo",
+        help="the offline demo: recorded real data end to end",
+        description="Serve the recorded real responses on 127.0.0.1, load "
+        "them through the real loaders into data/demo/gridwarehouse.duckdb, "
+        "run dbt build and dbt docs generate, and print where everything is.",
+    )
+    demo.add_argument("--data-dir", default="data/demo", help="where the demo warehouse goes")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return _dispatch(args)
+    except GridwarehouseError as exc:
+        print(f"gridwarehouse: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gridwarehouse: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from loaders.settings import load_settings
+
+    settings = load_settings()
+    _setup_logging(args.log_level or settings.log_level)
+    if args.command == "load":
+        from loaders.commands import load
+
+        return load(
+            settings, args.source, args.dataset, all_=args.all, start=args.start, end=args.end
+        )
+    if args.command == "datasets":
+        from loaders.commands import list_datasets
+
+        return list_datasets(settings, args.source, as_json=args.json)
+    if args.command == "build":
+        from loaders.common.dbt import build
+
+        return build(settings, args.dbt_args)
+    if args.command == "demo":
+        from loaders.demo import run_demo
+
+        return run_demo(args.data_dir)
+    raise UsageError(f"unknown command {args.command}")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "dlt"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

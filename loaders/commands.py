@@ -1,0 +1,161 @@
+"""What the CLI's commands do, one function each; the CLI only parses and dispatches."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from loaders.common.engine import RunSummary
+from loaders.common.timeutil import parse_user_datetime
+from loaders.errors import UsageError
+from loaders.settings import Settings
+
+
+def parse_range(start: str | None, end: str | None) -> tuple[datetime, datetime] | None:
+    """--from/--to as UTC datetimes, or None for an incremental load."""
+    if start is None:
+        if end is not None:
+            raise UsageError("--to needs --from (leave both out for an incremental load)")
+        return None
+    try:
+        lo = parse_user_datetime(start, option="--from")
+        hi = parse_user_datetime(end, option="--to") if end else datetime.now(UTC)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if lo >= hi:
+        raise UsageError(f"--from {start} is not before --to {end or 'now'}")
+    return lo, hi
+
+
+def load(
+    settings: Settings,
+    source: str,
+    names: Sequence[str],
+    *,
+    all_: bool,
+    start: str | None,
+    end: str | None,
+) -> int:
+    """`gridwarehouse load <source>`: a range, or incrementally from the load log."""
+    if source != "bmrs":
+        raise UsageError(f"unknown source {source!r}")
+    from loaders.bmrs.catalogue import load_catalogue
+    from loaders.bmrs.plan import incremental_tasks, range_tasks, resolve_datasets
+    from loaders.common.ops import read_states
+
+    endpoints = resolve_datasets(load_catalogue(), names, all_)
+    window = parse_range(start, end)
+    if window is not None:
+        tasks = range_tasks(endpoints, *window)
+    else:
+        states = read_states(settings, "bmrs", [e.name for e in endpoints])
+        tasks = incremental_tasks(
+            endpoints, states, trailing=timedelta(minutes=settings.bmrs_trailing_minutes)
+        )
+    if not tasks:
+        print("nothing to load: every dataset asked for is up to date")
+        return 0
+    summary = run_bmrs(settings, tasks)
+    print_summary(summary)
+    return summary.exit_code
+
+
+def run_bmrs(settings: Settings, tasks: list) -> RunSummary:
+    """Run BMRS window tasks through the shared engine, with progress on stderr."""
+    from loaders.bmrs.source import BmrsAdapter
+    from loaders.common.engine import run_tasks
+    from loaders.progress import Progress
+
+    adapter = BmrsAdapter(settings)
+    try:
+        return run_tasks(
+            adapter,
+            tasks,
+            settings,
+            concurrency=settings.bmrs_concurrency,
+            reporter=Progress(),
+            requests_counter=lambda: adapter.client.stats.requests,
+        )
+    finally:
+        adapter.close()
+
+
+def print_summary(summary: RunSummary, stream=None) -> None:
+    out = stream or sys.stdout
+    windows = sum(
+        d.windows_ok + d.windows_empty + d.windows_failed for d in summary.datasets.values()
+    )
+    print(
+        f"{summary.source.upper()} load {'finished' if not summary.failed else 'finished with failures'} "
+        f"in {summary.elapsed_s:.1f}s: {summary.rows:,} rows from {windows} window"
+        f"{'s' if windows != 1 else ''} ({summary.requests} HTTP requests)",
+        file=out,
+    )
+    for name, d in sorted(summary.datasets.items()):
+        parts = [f"{d.windows_ok} ok", f"{d.windows_empty} empty"]
+        if d.windows_failed:
+            parts.append(f"{d.windows_failed} FAILED")
+        print(f"  {name:<24} {d.rows:>10,} rows   {', '.join(parts)}", file=out)
+        for error in d.errors[:3]:
+            print(f"      {error}", file=out)
+        if len(d.errors) > 3:
+            print(f"      … and {len(d.errors) - 3} more (see ops.load_log)", file=out)
+    if summary.aborted:
+        print(
+            f"stopped early: {summary.not_attempted} window(s) not attempted after: {summary.aborted}",
+            file=out,
+        )
+
+
+def list_datasets(settings: Settings, source: str, *, as_json: bool) -> int:
+    """`gridwarehouse datasets list`: what can be loaded, window limits, keys, loaded or not."""
+    from loaders.bmrs.catalogue import load_catalogue
+    from loaders.common.ops import read_states
+
+    catalogue = load_catalogue()
+    states = read_states(settings, source, catalogue.names())
+    rows = []
+    for e in catalogue:
+        state = states.get(e.name)
+        rows.append(
+            {
+                "name": e.name,
+                "description": e.summary,
+                "path": e.path,
+                "window": e.window,
+                "window_limit": _fmt_delta(e.max_window),
+                "window_size": _fmt_delta(e.window_size),
+                "keys": list(e.keys),
+                "keys_from": "hints" if e.keys_from_hints else "inferred",
+                "table": f"raw_bmrs.{e.table}",
+                "loaded": bool(state and state.done),
+                "loaded_until": state.last_end.isoformat() if state and state.last_end else None,
+            }
+        )
+    if as_json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"{'NAME':<28} {'WINDOW':<10} {'LIMIT':<8} {'LOADED':<7} KEYS / DESCRIPTION")
+    for r in rows:
+        print(
+            f"{r['name']:<28} {r['window']:<10} {r['window_limit'] or '-':<8} "
+            f"{'yes' if r['loaded'] else 'no':<7} {', '.join(r['keys'])}"
+        )
+        print(f"{'':<56}{r['description'][:90]}")
+    print(
+        f"\n{len(rows)} datasets. Load one with: gridwarehouse load bmrs --dataset NAME --from DATE"
+    )
+    return 0
+
+
+def _fmt_delta(delta: timedelta | None) -> str | None:
+    if delta is None:
+        return None
+    if delta % timedelta(days=1) == timedelta(0):
+        return f"{delta.days}d"
+    if delta % timedelta(hours=1) == timedelta(0):
+        return f"{int(delta.total_seconds() // 3600)}h"
+    return f"{int(delta.total_seconds() // 60)}m"

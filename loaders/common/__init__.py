@@ -1,0 +1,1 @@
+"""Code every source shares: HTTP, time, records, warehouse, load log, engine, replay."""

@@ -1,0 +1,66 @@
+"""Run dbt against the configured warehouse with the project's own profile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from loaders.common.warehouse import write_lock
+from loaders.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def ensure_profiles(project_root: Path = PROJECT_ROOT) -> Path:
+    """profiles.yml beside dbt_project.yml, copied from profiles.yml.example when missing."""
+    profiles = project_root / "profiles.yml"
+    if not profiles.exists():
+        shutil.copyfile(project_root / "profiles.yml.example", profiles)
+    return profiles
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment for dbt: the resolved target and warehouse location, absolute paths."""
+    env = dict(os.environ)
+    env["GRIDWAREHOUSE_TARGET"] = settings.target
+    env["GRIDWAREHOUSE_DUCKDB_PATH"] = str(settings.duckdb_path.resolve())
+    if settings.bq_project:
+        env["GRIDWAREHOUSE_BQ_PROJECT"] = settings.bq_project
+    env["GRIDWAREHOUSE_BQ_LOCATION"] = settings.bq_location
+    env["GRIDWAREHOUSE_BQ_DATASET_PREFIX"] = settings.bq_dataset_prefix
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.setdefault("DBT_LOG_PATH", str((settings.data_dir / "logs" / "dbt").resolve()))
+    return env
+
+
+def run_dbt(settings: Settings, args: Sequence[str], *, lock: bool = True) -> int:
+    """Run `dbt <args>` in the project; writers hold the warehouse lock while dbt runs."""
+    if settings.target == "bigquery":
+        from loaders.common.bigquery import require_bigquery_settings
+
+        require_bigquery_settings(settings)
+    ensure_profiles()
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [
+        str(dbt) if dbt.exists() else "dbt",
+        *args,
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+    ]
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    if lock and settings.target == "duckdb":
+        with write_lock(settings, f"dbt {args[0] if args else ''}"):
+            return subprocess.call(command, env=dbt_env(settings), cwd=PROJECT_ROOT)
+    return subprocess.call(command, env=dbt_env(settings), cwd=PROJECT_ROOT)
+
+
+def build(settings: Settings, extra: Sequence[str]) -> int:
+    """`gridwarehouse build`: dbt build; exit 1 when a model or test fails."""
+    code = run_dbt(settings, ["build", *extra])
+    return 0 if code == 0 else 1

@@ -1,0 +1,290 @@
+"""The shared load path: fetch windows concurrently, commit them in batches, log every window.
+
+A source plugs in an adapter (how to fetch one window, which dlt resource a dataset becomes);
+everything else — concurrency, batching, the write lock, the load log, schema changes, the
+summary and its exit code — lives here once and is the same for every source.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from loaders.common.ops import (
+    LoadLogRow,
+    SchemaChange,
+    ensure_ops_tables,
+    write_load_log,
+    write_schema_changes,
+)
+from loaders.common.warehouse import connect_duckdb, dlt_pipeline, write_lock
+from loaders.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Failures that mean the configured endpoint is not the API at all (wrong URL, offline, an HTML
+# page): the run stops at the first one instead of failing every remaining window the same way.
+FATAL_KINDS = ("unreachable", "bad_response")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window [start, end) in UTC; both None for snapshot datasets."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def label(self) -> str:
+        if self.start is None or self.end is None:
+            return "snapshot"
+        fmt = "%Y-%m-%dT%H:%MZ"
+        return f"{self.start.strftime(fmt)}→{self.end.strftime(fmt)}"
+
+
+@dataclass(frozen=True)
+class Task:
+    dataset: str
+    window: Window
+
+
+@dataclass
+class FetchResult:
+    """What fetching one window produced: a typed table, or a failure with its reason."""
+
+    task: Task
+    status: str
+    rows: int = 0
+    table: Any = None  # pyarrow.Table
+    error: str | None = None
+    error_kind: str | None = None
+    attempts: int = 1
+    notes: list[str] = field(default_factory=list)
+    schema_changes: list[SchemaChange] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class Adapter(Protocol):
+    """What a source provides to the engine."""
+
+    source: str
+    raw_schema: str
+
+    def fetch(self, task: Task) -> FetchResult: ...
+
+    def resource(self, dataset: str, tables: list[Any]) -> Any: ...
+
+
+@dataclass
+class DatasetSummary:
+    windows_ok: int = 0
+    windows_empty: int = 0
+    windows_failed: int = 0
+    rows: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one run, per dataset, and the exit code it implies."""
+
+    source: str
+    run_id: str
+    datasets: dict[str, DatasetSummary] = field(default_factory=lambda: defaultdict(DatasetSummary))
+    aborted: str | None = None
+    not_attempted: int = 0
+    fatal_only: bool = True
+    elapsed_s: float = 0.0
+    requests: int = 0
+
+    @property
+    def failed(self) -> int:
+        return sum(d.windows_failed for d in self.datasets.values())
+
+    @property
+    def rows(self) -> int:
+        return sum(d.rows for d in self.datasets.values())
+
+    @property
+    def exit_code(self) -> int:
+        if not self.failed and not self.aborted:
+            return 0
+        loaded_any = any(d.windows_ok or d.windows_empty for d in self.datasets.values())
+        # An endpoint that is not the API (offline, wrong URL, HTML) is bad input: exit 2.
+        return 2 if self.fatal_only and not loaded_any else 1
+
+    def record(self, result: FetchResult) -> None:
+        entry = self.datasets[result.task.dataset]
+        if result.status == "failed":
+            entry.windows_failed += 1
+            entry.errors.append(f"{result.task.window.label()}: {result.error}")
+            if result.error_kind not in FATAL_KINDS:
+                self.fatal_only = False
+        elif result.status == "empty":
+            entry.windows_empty += 1
+        else:
+            entry.windows_ok += 1
+            entry.rows += result.rows
+
+
+@dataclass
+class BatchLimits:
+    """When to commit what has been fetched: whichever limit is reached first."""
+
+    rows: int = 250_000
+    windows: int = 48
+    seconds: float = 30.0
+
+
+class Reporter(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def window_done(self, result: FetchResult) -> None: ...
+
+    def committed(self, windows: int, rows: int) -> None: ...
+
+    def finish(self, summary: RunSummary) -> None: ...
+
+
+def run_tasks(
+    adapter: Adapter,
+    tasks: Sequence[Task],
+    settings: Settings,
+    *,
+    concurrency: int = 4,
+    limits: BatchLimits | None = None,
+    reporter: Reporter | None = None,
+    stop: threading.Event | None = None,
+    requests_counter: Callable[[], int] | None = None,
+) -> RunSummary:
+    """Fetch every task (bounded concurrency), commit in batches, and log every window."""
+    limits = limits or BatchLimits()
+    run_id = uuid.uuid4().hex[:12]
+    summary = RunSummary(source=adapter.source, run_id=run_id)
+    began = time.monotonic()
+    if reporter:
+        reporter.start(len(tasks))
+    batch: list[FetchResult] = []
+    batch_rows = 0
+    batch_began = time.monotonic()
+    pending: set[Future[FetchResult]] = set()
+    queue = list(tasks)
+    queue.reverse()
+
+    def flush() -> None:
+        nonlocal batch, batch_rows, batch_began
+        if batch:
+            _commit(adapter, batch, settings, run_id)
+            if reporter:
+                reporter.committed(len(batch), batch_rows)
+        batch, batch_rows, batch_began = [], 0, time.monotonic()
+
+    with ThreadPoolExecutor(
+        max_workers=max(1, concurrency), thread_name_prefix=adapter.source
+    ) as pool:
+        try:
+            while queue or pending:
+                while queue and len(pending) < max(1, concurrency) * 2 and not summary.aborted:
+                    if stop is not None and stop.is_set():
+                        break
+                    pending.add(pool.submit(adapter.fetch, queue.pop()))
+                if not pending:
+                    break
+                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    summary.record(result)
+                    if reporter:
+                        reporter.window_done(result)
+                    batch.append(result)
+                    batch_rows += result.rows
+                    if result.status == "failed" and result.error_kind in FATAL_KINDS:
+                        summary.aborted = result.error
+                if (
+                    batch_rows >= limits.rows
+                    or len(batch) >= limits.windows
+                    or time.monotonic() - batch_began >= limits.seconds
+                ):
+                    flush()
+                if summary.aborted or (stop is not None and stop.is_set()):
+                    summary.not_attempted = len(queue)
+                    queue.clear()
+            flush()
+        finally:
+            for future in pending:
+                future.cancel()
+    summary.elapsed_s = time.monotonic() - began
+    if requests_counter:
+        summary.requests = requests_counter()
+    if reporter:
+        reporter.finish(summary)
+    return summary
+
+
+def _commit(adapter: Adapter, batch: list[FetchResult], settings: Settings, run_id: str) -> None:
+    """Land one batch: dlt extract + normalize outside the lock, load + load log inside it."""
+    loaded = [r for r in batch if r.status != "failed" and r.table is not None and r.rows]
+    load_id = None
+    pipeline = None
+    if loaded:
+        by_dataset: dict[str, list[Any]] = defaultdict(list)
+        for result in loaded:
+            by_dataset[result.task.dataset].append(result.table)
+        pipeline = dlt_pipeline(settings, adapter.source, adapter.raw_schema)
+        pipeline.extract([adapter.resource(name, tables) for name, tables in by_dataset.items()])
+        pipeline.normalize()
+    with write_lock(settings, f"{adapter.source} load"):
+        if pipeline is not None:
+            info = pipeline.load()
+            load_id = info.loads_ids[-1] if info.loads_ids else None
+        _log_batch(settings, batch, run_id, adapter.source, load_id)
+    for result in batch:
+        result.table = None  # release memory as soon as the batch is safe
+
+
+def _log_batch(
+    settings: Settings, batch: Iterable[FetchResult], run_id: str, source: str, load_id: str | None
+) -> None:
+    rows, changes = [], []
+    for r in batch:
+        notes = "; ".join(r.notes) if r.notes else None
+        rows.append(
+            LoadLogRow(
+                source=source,
+                dataset=r.task.dataset,
+                window_start=r.task.window.start,
+                window_end=r.task.window.end,
+                rows=r.rows,
+                status=r.status,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                attempts=r.attempts,
+                error=r.error,
+                notes=notes,
+                run_id=run_id,
+                load_id=load_id if r.status not in ("failed",) else None,
+            )
+        )
+        changes.extend(r.schema_changes)
+    if settings.target != "duckdb":
+        from loaders.common.bigquery_ops import log_batch_bigquery
+
+        log_batch_bigquery(settings, rows, changes, run_id)
+        return
+    con = connect_duckdb(settings)
+    try:
+        ensure_ops_tables(con)
+        con.execute("begin")
+        write_load_log(con, rows)
+        write_schema_changes(con, changes, run_id)
+        con.execute("commit")
+    finally:
+        con.close()

@@ -1,0 +1,269 @@
+"""One HTTP client for every source: timeouts, retries with backoff and jitter, rate limits.
+
+Retries cover what is worth retrying: 429 and 5xx (honouring Retry-After), timeouts, dropped
+connections, and bodies that are not the data (an HTML page, truncated JSON). Anything else
+raises a `SourceError` that names the URL, so a bad response never turns into rows.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+import orjson
+
+from loaders.errors import BadResponseError, HttpStatusError, SourceError, UnreachableError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_SECRET_PARAMS = ("key", "token", "secret", "password", "apikey", "api_key", "sig")
+
+Params = Mapping[str, str | int | float | Sequence[str]]
+
+
+def redact_url(url: str) -> str:
+    """The URL with secret-looking query values replaced, safe for logs and errors."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = []
+    for pair in parts.query.split("&"):
+        name, _, value = pair.partition("=")
+        if any(s in name.lower() for s in _SECRET_PARAMS):
+            value = "***"
+        pairs.append(f"{name}={value}" if _ else name)
+    return urlunsplit(parts._replace(query="&".join(pairs)))
+
+
+def full_url(url: str, params: Params | None) -> str:
+    """URL with its query string, as it is requested (lists repeat the parameter)."""
+    if not params:
+        return url
+    return f"{url}?{urlencode(params, doseq=True)}"
+
+
+class RateLimiter:
+    """Token bucket shared by threads: at most `rate` requests per second, bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: int = 1) -> None:
+        self.rate = rate
+        self.capacity = max(1, burst)
+        self._tokens = float(self.capacity)
+        self._stamp = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if self.rate <= 0:
+            return
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            time.sleep(wait)
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to retry; delays are exponential with full jitter."""
+
+    max_retries: int = 5
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.backoff_max_s)
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * (2**attempt))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _Retryable(Exception):
+    def __init__(
+        self, error: Exception, retry_after: float | None = None, max_retries: int | None = None
+    ) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+        self.max_retries = max_retries
+
+
+# A refused connection or unknown host rarely heals within seconds: retry it briefly only.
+CONNECT_RETRIES = 2
+
+
+@dataclass
+class RequestStats:
+    """Counts what the client did: requests sent (attempts) and retries among them."""
+
+    requests: int = 0
+    retries: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def add(self, *, retry: bool) -> None:
+        with self._lock:
+            self.requests += 1
+            self.retries += int(retry)
+
+
+class HttpClient:
+    """A thread-safe JSON client for one service."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 60.0,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: Callable[[], Mapping[str, str]] | None = None,
+        service: str = "",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter
+        self.service = service or urlsplit(self.base_url).netloc
+        self.stats = RequestStats()
+        self._auth = auth
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+            headers={
+                "Accept": "application/json",
+                "User-Agent": "gridwarehouse",
+                **(headers or {}),
+            },
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def get_json(self, path: str, params: Params | None = None) -> Any:
+        """GET `path` and return the decoded JSON body, retrying transient failures."""
+        return self.fetch_json(path, params)[0]
+
+    def fetch_json(self, path: str, params: Params | None = None) -> tuple[Any, int]:
+        """Like `get_json`, also returning how many attempts it took. A raised `SourceError`
+        carries `.attempts` too."""
+        url = self.url(path)
+        shown = redact_url(full_url(url, params))
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(url, params, shown, retry=attempt > 0), attempt + 1
+            except SourceError as exc:
+                exc.attempts = attempt + 1
+                raise
+            except _Retryable as exc:
+                limit = self.retry.max_retries
+                if exc.max_retries is not None:
+                    limit = min(limit, exc.max_retries)
+                if attempt >= limit:
+                    exc.error.attempts = attempt + 1
+                    raise exc.error from None
+                wait = self.retry.delay(attempt, exc.retry_after)
+                log.warning("%s; retry %d/%d in %.1fs", exc.error, attempt + 1, limit, wait)
+                time.sleep(wait)
+                attempt += 1
+
+    def _attempt(self, url: str, params: Params | None, shown: str, *, retry: bool) -> Any:
+        if self.limiter:
+            self.limiter.acquire()
+        self.stats.add(retry=retry)
+        headers = dict(self._auth()) if self._auth else None
+        try:
+            response = self._client.get(url, params=params, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(
+                UnreachableError(
+                    f"timed out after {self._client.timeout.read}s waiting for {shown} ({type(exc).__name__})",
+                    url=shown,
+                )
+            ) from None
+        except httpx.TransportError as exc:
+            error = UnreachableError(
+                f"cannot reach {shown}: {exc or type(exc).__name__}. The service (or this machine) "
+                "may be offline; check the base URL setting and the network",
+                url=shown,
+            )
+            connect = isinstance(exc, httpx.ConnectError)
+            raise _Retryable(error, max_retries=CONNECT_RETRIES if connect else None) from None
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            error = HttpStatusError(f"HTTP {status} from {shown}", url=shown, status=status)
+            raise _Retryable(error, parse_retry_after(response.headers.get("Retry-After")))
+        if status >= 400:
+            raise HttpStatusError(
+                f"HTTP {status} from {shown}: {_snippet(response.content)}",
+                url=shown,
+                status=status,
+            )
+        return self._decode(response, shown)
+
+    @staticmethod
+    def _decode(response: httpx.Response, shown: str) -> Any:
+        body = response.content
+        content_type = response.headers.get("Content-Type", "")
+        head = body[:200].lstrip().lower()
+        if "html" in content_type or head.startswith((b"<!doctype", b"<html", b"<")):
+            raise _Retryable(
+                BadResponseError(
+                    f"{shown} returned an HTML page instead of JSON ({len(body)} bytes: "
+                    f"{_snippet(body)}); no rows were taken from it",
+                    url=shown,
+                )
+            )
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise _Retryable(
+                BadResponseError(
+                    f"{shown} returned truncated or malformed JSON ({len(body)} bytes, {exc}); "
+                    "no rows were taken from it",
+                    url=shown,
+                )
+            ) from None
+
+
+def _snippet(body: bytes, limit: int = 120) -> str:
+    text = body[:limit].decode("utf-8", "replace").replace("\n", " ").strip()
+    return text + ("…" if len(body) > limit else "")

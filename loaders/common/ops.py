@@ -1,0 +1,203 @@
+"""The `ops` tables: the load log (what has been loaded, window by window) and schema changes.
+
+`ops.load_log` is the single source of truth for what is loaded: a window is done when its
+latest row says `ok` or `empty`. Rows are written in the same lock hold as the data they
+describe, right after it commits, so a crash between the two only means a window is fetched
+again (merge keeps that idempotent), never that a window is marked done without its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+STATUSES = ("ok", "empty", "failed", "forbidden", "needs_token", "not_found", "skipped", "fallback")
+DONE_STATUSES = ("ok", "empty", "fallback")
+
+DDL = (
+    "create schema if not exists ops",
+    """create table if not exists ops.load_log (
+        source varchar not null,
+        dataset varchar not null,
+        window_start timestamptz,
+        window_end timestamptz,
+        rows bigint,
+        status varchar not null,
+        started_at timestamptz not null,
+        finished_at timestamptz not null,
+        attempts integer,
+        error varchar,
+        notes varchar,
+        run_id varchar,
+        load_id varchar
+    )""",
+    """create table if not exists ops.schema_changes (
+        source varchar not null,
+        dataset varchar not null,
+        field varchar not null,
+        change varchar not null,
+        detail varchar,
+        first_seen timestamptz not null,
+        last_seen timestamptz not null,
+        run_id varchar
+    )""",
+)
+
+
+@dataclass
+class LoadLogRow:
+    """One window (or one whole load, for sources without windows) and how it went."""
+
+    source: str
+    dataset: str
+    window_start: datetime | None
+    window_end: datetime | None
+    rows: int
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    attempts: int = 1
+    error: str | None = None
+    notes: str | None = None
+    run_id: str | None = None
+    load_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown load_log status {self.status!r}")
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.source,
+            self.dataset,
+            self.window_start,
+            self.window_end,
+            self.rows,
+            self.status,
+            self.started_at,
+            self.finished_at,
+            self.attempts,
+            self.error,
+            self.notes,
+            self.run_id,
+            self.load_id,
+        )
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """A field that appeared, disappeared, or changed type in a dataset's responses."""
+
+    source: str
+    dataset: str
+    field: str
+    change: str  # added | missing | type_change
+    detail: str = ""
+
+
+@dataclass
+class OpsState:
+    """What the load log says about one dataset, read once per run."""
+
+    done: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    @property
+    def last_end(self) -> datetime | None:
+        return max((end for _, end in self.done), default=None)
+
+    def covers(self, start: datetime, end: datetime) -> bool:
+        """True when [start, end) lies inside the union of done windows."""
+        cursor = start
+        for lo, hi in sorted(self.done):
+            if lo > cursor:
+                break
+            if hi > cursor:
+                cursor = hi
+            if cursor >= end:
+                return True
+        return cursor >= end
+
+
+def ensure_ops_tables(con: Any) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def write_load_log(con: Any, rows: Sequence[LoadLogRow]) -> None:
+    if rows:
+        con.executemany(
+            "insert into ops.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [r.as_tuple() for r in rows],
+        )
+
+
+def write_schema_changes(con: Any, changes: Iterable[SchemaChange], run_id: str) -> int:
+    """Record changes not seen before (per source, dataset, field, change); returns how many."""
+    now = datetime.now(UTC)
+    added = 0
+    for c in changes:
+        updated = con.execute(
+            "update ops.schema_changes set last_seen = ? where source = ? and dataset = ? "
+            "and field = ? and change = ? returning 1",
+            [now, c.source, c.dataset, c.field, c.change],
+        ).fetchall()
+        if not updated:
+            con.execute(
+                "insert into ops.schema_changes values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [c.source, c.dataset, c.field, c.change, c.detail, now, now, run_id],
+            )
+            added += 1
+    return added
+
+
+def read_done_windows(con: Any, source: str, datasets: Sequence[str]) -> dict[str, OpsState]:
+    """Done windows per dataset: windows whose latest load_log row is ok/empty/fallback."""
+    states = {name: OpsState() for name in datasets}
+    if not datasets or not _has_ops(con):
+        return states
+    rows = con.execute(
+        """
+        select dataset, window_start, window_end
+        from (
+            select dataset, window_start, window_end, status,
+                   row_number() over (partition by dataset, window_start, window_end
+                                      order by finished_at desc) as rn
+            from ops.load_log
+            where source = ? and dataset in (select unnest(?::varchar[]))
+              and window_start is not null
+        )
+        where rn = 1 and status in ('ok', 'empty', 'fallback')
+        """,
+        [source, list(datasets)],
+    ).fetchall()
+    for dataset, start, end in rows:
+        states[dataset].done.append((start.astimezone(UTC), end.astimezone(UTC)))
+    return states
+
+
+def _has_ops(con: Any) -> bool:
+    return bool(
+        con.execute(
+            "select 1 from information_schema.tables where table_schema = 'ops' "
+            "and table_name = 'load_log'"
+        ).fetchall()
+    )
+
+
+def read_states(settings: Any, source: str, datasets: Sequence[str]) -> dict[str, OpsState]:
+    """Done windows per dataset from the configured warehouse (empty when nothing is loaded)."""
+    if settings.target != "duckdb":
+        from loaders.common.bigquery_ops import read_done_windows_bigquery
+
+        return read_done_windows_bigquery(settings, source, datasets)
+    if not settings.duckdb_path.exists():
+        return {name: OpsState() for name in datasets}
+    from loaders.common.warehouse import connect_duckdb
+
+    con = connect_duckdb(settings, read_only=True)
+    try:
+        return read_done_windows(con, source, datasets)
+    finally:
+        con.close()

@@ -1,0 +1,288 @@
+"""A local replay server (127.0.0.1) that answers with recorded real responses.
+
+Tests and the demo point a source's base URL at it; loaders keep their real HTTP code path.
+Routes come from a JSON file beside the recordings (`tests/data/recorded/routes.json`):
+
+- a request identical to the recorded one (path + query, any order) gets the recorded bytes;
+- a request for another window on a recorded path gets the recorded records whose time field
+  lies in the requested window (inclusive, like the API), in the body shape that path uses
+  (`{"data": [...]}` or a bare array); a window that overlaps none gets an empty list;
+- a CSV recording of a JSON endpoint (the BM unit registry) is served as the JSON the API returns:
+  same field names, `True`/`False` as booleans, empty cells as null, everything else as text.
+
+Tests can also register records or scripted faults (429, 500, HTML, truncated bodies, delays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import json
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROUTES = Path(__file__).resolve().parents[2] / "tests" / "data" / "recorded" / "routes.json"
+
+
+@dataclass
+class Fault:
+    """A scripted response served instead of the real one (once per use)."""
+
+    status: int = 500
+    body: bytes = b'{"error": "injected fault"}'
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    content_type: str = "application/json"
+
+
+@dataclass
+class RecordSet:
+    """Records served on a path, filtered by a window over one of their fields."""
+
+    records: list[dict[str, Any]]
+    shape: str = "data"  # data | array
+    from_param: str | None = None
+    to_param: str | None = None
+    time_field: str | None = None
+    overlap: tuple[str, str] | None = None  # recorded window, for records without a time field
+    exact: dict[str, bytes] = field(default_factory=dict)  # canonical query -> recorded bytes
+    envelope: str | None = None  # a JSON template with "$records" for non-BMRS shapes
+    match: dict[str, str] = field(default_factory=dict)  # query param -> field it must equal
+
+
+def _canonical(query: str) -> str:
+    return "&".join(sorted(f"{k}={v}" for k, v in parse_qsl(query, keep_blank_values=True)))
+
+
+def _parse_point(text: str) -> datetime | date:
+    text = text.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _as_datetime(point: datetime | date) -> datetime:
+    if isinstance(point, datetime):
+        return point if point.tzinfo else point.replace(tzinfo=UTC)
+    return datetime(point.year, point.month, point.day, tzinfo=UTC)
+
+
+def _in_window(value: Any, lo: datetime | date | None, hi: datetime | date | None) -> bool:
+    if value is None:
+        return False
+    point = _parse_point(str(value))
+    if isinstance(point, datetime) and isinstance(lo, date) and not isinstance(lo, datetime):
+        point = point.date()
+    if isinstance(point, date) and not isinstance(point, datetime) and isinstance(lo, datetime):
+        lo, hi = (lo.date() if lo else None), (hi.date() if hi else None)
+    return (lo is None or point >= lo) and (hi is None or point <= hi)
+
+
+def csv_as_api_json(text: str) -> list[dict[str, Any]]:
+    """A CSV export of a JSON endpoint, as that endpoint's JSON records (see module doc)."""
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        record: dict[str, Any] = {}
+        for key, value in row.items():
+            if value == "":
+                record[key] = None
+            elif value in ("True", "False"):
+                record[key] = value == "True"
+            else:
+                record[key] = value
+        rows.append(record)
+    return rows
+
+
+class ReplayState:
+    """Routes, injected faults and a log of requests served; shared by handler threads."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, RecordSet] = {}
+        self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
+
+    def add(self, path: str, record_set: RecordSet) -> None:
+        with self.lock:
+            self.routes[path] = record_set
+
+    def inject(self, path: str, faults: Sequence[Fault]) -> None:
+        """Serve `faults` (in order) for the next requests on `path` (any query)."""
+        with self.lock:
+            self.faults[path].extend(faults)
+
+    def load_routes(self, routes_file: Path) -> None:
+        spec = json.loads(routes_file.read_text(encoding="utf-8"))
+        base = routes_file.parent
+        for route in spec["routes"]:
+            raw = (base / route["file"]).read_bytes()
+            if route.get("format") == "csv":
+                records = csv_as_api_json(raw.decode("utf-8"))
+            else:
+                body = orjson.loads(raw)
+                records = body["data"] if isinstance(body, dict) and "data" in body else body
+            recorded = urlsplit(route["recorded_request"])
+            window = route.get("window", {})
+            for serve in route["serve"]:
+                prefix = f"/{route['source']}{serve['path']}"
+                existing = self.routes.get(prefix)
+                record_set = existing or RecordSet(
+                    records=[],
+                    shape=serve.get("shape", "data"),
+                    from_param=window.get("from"),
+                    to_param=window.get("to"),
+                    time_field=window.get("field"),
+                    overlap=tuple(window["overlap"]) if "overlap" in window else None,
+                    envelope=serve.get("envelope"),
+                    match=route.get("match", {}),
+                )
+                record_set.records.extend(records)
+                if serve["path"] == recorded.path and route.get("format") != "csv":
+                    record_set.exact[_canonical(recorded.query)] = raw
+                self.routes[prefix] = record_set
+
+    def respond(self, path: str, query: str) -> tuple[int, dict[str, str], bytes, float]:
+        with self.lock:
+            self.requests.append(f"{path}?{query}" if query else path)
+            fault = self.faults[path].popleft() if self.faults.get(path) else None
+            record_set = self.routes.get(path)
+        if fault is not None:
+            headers = {"Content-Type": fault.content_type, **fault.headers}
+            return fault.status, headers, fault.body, fault.delay_s
+        if record_set is None:
+            body = orjson.dumps({"error": f"no recorded response for {path}"})
+            return 404, {"Content-Type": "application/json"}, body, 0.0
+        exact = record_set.exact.get(_canonical(query))
+        if exact is not None:
+            return 200, {"Content-Type": "application/json"}, exact, 0.0
+        return 200, {"Content-Type": "application/json"}, self._window_body(record_set, query), 0.0
+
+    @staticmethod
+    def _window_body(record_set: RecordSet, query: str) -> bytes:
+        params = dict(parse_qsl(query))
+        lo_text = params.get(record_set.from_param or "")
+        hi_text = params.get(record_set.to_param or "")
+        records = record_set.records
+        try:
+            lo = _parse_point(lo_text) if lo_text else None
+            hi = _parse_point(hi_text) if hi_text else None
+        except ValueError:
+            return orjson.dumps({"error": "invalid date parameter"})
+        if record_set.overlap is not None and (lo or hi):
+            o_lo, o_hi = (_as_datetime(_parse_point(x)) for x in record_set.overlap)
+            if (hi is not None and _as_datetime(hi) < o_lo) or (
+                lo is not None and _as_datetime(lo) > o_hi
+            ):
+                records = []
+        elif record_set.time_field and (lo or hi):
+            records = [r for r in records if _in_window(r.get(record_set.time_field), lo, hi)]
+        for param, name in record_set.match.items():
+            if param in params:
+                records = [r for r in records if str(r.get(name)) == params[param]]
+        if record_set.envelope:
+            return record_set.envelope.replace(
+                '"$records"', orjson.dumps(records).decode()
+            ).encode()
+        if record_set.shape == "array":
+            return orjson.dumps(records)
+        return orjson.dumps({"data": records})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        status, headers, body, delay = self.server.state.respond(
+            parts.path.rstrip("/"), parts.query
+        )
+        if delay:
+            time.sleep(delay)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("replay: " + format, *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: ReplayState
+
+
+class ReplayServer:
+    """Run the replay on 127.0.0.1 in a background thread (port 0 picks a free one)."""
+
+    def __init__(self, routes_file: Path | None = DEFAULT_ROUTES, port: int = 0) -> None:
+        self.state = ReplayState()
+        if routes_file is not None:
+            self.state.load_routes(routes_file)
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.state = self.state
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def base_url(self, source: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{source}"
+
+    def start(self) -> ReplayServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m loaders.common.replay`: serve the recordings until interrupted."""
+    parser = argparse.ArgumentParser(description="Serve recorded real responses on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--routes", type=Path, default=DEFAULT_ROUTES)
+    args = parser.parse_args(argv)
+    server = ReplayServer(args.routes, args.port)
+    print(
+        f"replaying {len(server.state.routes)} recorded paths on http://127.0.0.1:{server.port}/<source>"
+    )
+    for source in sorted({p.split("/")[1] for p in server.state.routes}):
+        print(f"  GRIDWAREHOUSE_{source.upper()}_BASE_URL={server.base_url(source)}")
+    with contextlib.suppress(KeyboardInterrupt):
+        server._server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""The warehouse: one DuckDB file shared by many processes (or BigQuery), and its write lock.
+
+DuckDB lets one process write at a time, and a writer blocks other processes' readers. So
+writers take an advisory lock file in the data folder only for the commit of one batch, waiting
+with backoff up to a timeout, and readers retry briefly while a commit is in progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from loaders.errors import WarehouseBusyError
+from loaders.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def write_lock(settings: Settings, purpose: str) -> Iterator[None]:
+    """Hold the warehouse write lock; waits with backoff, then fails with who holds it."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.lock_path
+    with path.open("a+") as handle:
+        deadline = time.monotonic() + settings.lock_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusyError(
+                        f"the warehouse {settings.duckdb_path} is being written by another process "
+                        f"({_holder(path)}) and stayed locked for {settings.lock_timeout_s:.0f}s; "
+                        "try again later or raise GRIDWAREHOUSE_LOCK_TIMEOUT_S"
+                    ) from None
+                time.sleep(delay + random.uniform(0, delay))
+                delay = min(delay * 2, 2.0)
+        try:
+            _holder_path(path).write_text(
+                json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "purpose": purpose,
+                        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+                    }
+                )
+            )
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                _holder_path(path).unlink()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder_path(lock: Path) -> Path:
+    return lock.with_suffix(".holder")
+
+
+def _holder(lock: Path) -> str:
+    try:
+        info = json.loads(_holder_path(lock).read_text())
+        return f"pid {info['pid']}: {info['purpose']} since {info['since']}"
+    except (OSError, ValueError, KeyError):
+        return "holder unknown"
+
+
+def connect_duckdb(settings: Settings, *, read_only: bool = False, attempts: int = 20) -> Any:
+    """Open the DuckDB file. Readers retry while a writer commits; writers must hold the lock."""
+    import duckdb
+
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    if read_only and not settings.duckdb_path.exists():
+        duckdb.connect(str(settings.duckdb_path)).close()  # an empty warehouse reads as empty
+    delay = 0.05
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or attempt == attempts - 1:
+                raise WarehouseBusyError(
+                    f"cannot open {settings.duckdb_path}: {exc}. Another process may be writing "
+                    "to it; try again in a moment"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    raise AssertionError("unreachable")
+
+
+def dlt_destination(settings: Settings) -> Any:
+    """The dlt destination for the configured target."""
+    import dlt
+
+    if settings.target == "duckdb":
+        return dlt.destinations.duckdb(credentials=str(settings.duckdb_path.resolve()))
+    from loaders.common.bigquery import bigquery_destination
+
+    return bigquery_destination(settings)
+
+
+def dataset_name(settings: Settings, schema: str) -> str:
+    """Warehouse schema (DuckDB) or dataset (BigQuery, with the optional prefix)."""
+    if settings.target == "bigquery" and settings.bq_dataset_prefix:
+        return f"{settings.bq_dataset_prefix}{schema}"
+    return schema
+
+
+# dlt settings every pipeline here needs: `_dlt_load_id` on Arrow rows (the contract's raw
+# columns), and no telemetry calls from machines that may be offline.
+DLT_DEFAULTS = {
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+}
+
+
+def dlt_pipeline(settings: Settings, name: str, schema: str) -> Any:
+    """A dlt pipeline named after the source, its state under data/pipelines."""
+    for key, value in DLT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    import dlt
+
+    settings.pipelines_dir.mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=name,
+        pipelines_dir=str(settings.pipelines_dir.resolve()),
+        destination=dlt_destination(settings),
+        dataset_name=dataset_name(settings, schema),
+    )

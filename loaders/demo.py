@@ -1,0 +1,100 @@
+"""`gridwarehouse demo` (what `make demo` runs): recorded real data, end to end, offline.
+
+A replay server on 127.0.0.1 answers with the real responses recorded from the BMRS Insights
+API (tests/data/recorded); the real loaders fetch them over HTTP into a DuckDB file of its own
+(data/demo/), then dbt builds and tests every model and writes the docs site.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loaders.common.dbt import PROJECT_ROOT, run_dbt
+from loaders.common.replay import ReplayServer
+from loaders.settings import load_settings
+
+# The recorded days (see tests/data/recorded/bmrs/README.md), and what was recorded on them.
+DEMO_FROM = datetime(2024, 5, 1, tzinfo=UTC)
+DEMO_TO = datetime(2024, 5, 8, tzinfo=UTC)
+DEMO_DATASETS = (
+    "BOALF",
+    "MILS",
+    "REMIT_LIST_BY_EVENT",
+    "ATL",
+    "INDOD",
+    "NTO",
+    "NOU2T3YW",
+    "TSDFW",
+    "DEMAND_OUTTURN_DAILY",
+    "FORECAST_GENERATION_WIND_PEAK",
+    "BMUNITS",
+)
+
+
+def run_demo(data_dir: str = "data/demo") -> int:
+    from loaders.bmrs.catalogue import load_catalogue
+    from loaders.bmrs.plan import range_tasks, resolve_datasets
+    from loaders.commands import print_summary, run_bmrs
+
+    base = load_settings()
+    folder = Path(data_dir)
+    with ReplayServer() as replay:
+        settings = dataclasses.replace(
+            base,
+            target="duckdb",
+            data_dir=folder,
+            duckdb_path=folder / "gridwarehouse.duckdb",
+            base_urls={**base.base_urls, "bmrs": replay.base_url("bmrs")},
+            bmrs_requests_per_s=0.0,
+        )  # a local replay needs no politeness limit
+        _say(
+            f"1/3 Loading recorded real BMRS data ({DEMO_FROM:%Y-%m-%d} to {DEMO_TO:%Y-%m-%d}) "
+            f"from the replay server at {replay.base_url('bmrs')}"
+        )
+        endpoints = resolve_datasets(load_catalogue(), DEMO_DATASETS, False)
+        summary = run_bmrs(settings, range_tasks(endpoints, DEMO_FROM, DEMO_TO))
+        print_summary(summary)
+        if summary.exit_code:
+            return summary.exit_code
+    _say("2/3 Building and testing the dbt models (dbt build)")
+    if run_dbt(settings, ["build"]) != 0:
+        _say("dbt build failed: see the output above")
+        return 1
+    _say("3/3 Writing the docs site (dbt docs generate)")
+    if run_dbt(settings, ["docs", "generate"]) != 0:
+        return 1
+    _report(settings.duckdb_path)
+    return 0
+
+
+def _report(duckdb_path: Path) -> None:
+    from loaders.common.warehouse import connect_duckdb
+
+    settings = dataclasses.replace(load_settings(), duckdb_path=duckdb_path)
+    con = connect_duckdb(settings, read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw_bmrs', 'marts', 'ops') and table_name not like '_dlt%' "
+            "order by 1, 2"
+        ).fetchall()
+        print("\nRows per table:")
+        for schema, table in tables:
+            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            print(f"  {schema}.{table:<40} {count:>8,}")
+    finally:
+        con.close()
+    docs = PROJECT_ROOT / "target" / "index.html"
+    print(f"""
+Done. The warehouse is {duckdb_path.resolve()}
+  marts (what BI tools read):  schema `marts`, e.g. marts.fct_acceptances_by_unit_period
+  query it:   uv run python -c "import duckdb; print(duckdb.connect('{duckdb_path}', read_only=True).sql('select * from marts.fct_acceptances_by_unit_period limit 5'))"
+  docs site:  {docs}  (serve it with `make docs`)
+  pipelines:  uv run dlt pipeline --pipelines-dir {duckdb_path.parent / "pipelines"} bmrs info
+""")
+
+
+def _say(text: str) -> None:
+    print(f"\n==> {text}", flush=True)

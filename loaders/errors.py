@@ -1,0 +1,45 @@
+"""Errors the CLI turns into exit codes (see CONTRACTS.md: 1 load failed, 2 bad input)."""
+
+from __future__ import annotations
+
+
+class GridwarehouseError(Exception):
+    """Base class: a failure with a message written for the user."""
+
+    exit_code = 1
+
+
+class UsageError(GridwarehouseError):
+    """Bad input or usage: nothing was written (exit code 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A setting is missing or malformed."""
+
+
+class SourceError(GridwarehouseError):
+    """A source could not be read; the message names the URL."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.attempts = 1
+
+
+class UnreachableError(SourceError):
+    """The base URL cannot be reached at all (offline, wrong host, refused)."""
+
+
+class BadResponseError(SourceError):
+    """The server answered with something that is not the data: HTML, truncated JSON."""
+
+
+class HttpStatusError(SourceError):
+    """A non-retryable HTTP status (4xx), or a retryable one that never cleared."""
+
+
+class WarehouseBusyError(GridwarehouseError):
+    """Another process held the warehouse write lock for longer than the timeout."""

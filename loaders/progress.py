@@ -1,0 +1,78 @@
+"""Progress for long loads: a bar on a terminal, a plain line per window otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from loaders.common.engine import FetchResult, RunSummary
+
+
+class Progress:
+    """Windows done, rows, rate and ETA; one log line per window when not on a TTY."""
+
+    def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.total = 0
+        self.done = 0
+        self.rows = 0
+        self.failed = 0
+        self.began = time.monotonic()
+
+    def start(self, total: int) -> None:
+        self.total, self.began = total, time.monotonic()
+        if not self.tty:
+            self._line(f"{total} window{'s' if total != 1 else ''} to load")
+
+    def window_done(self, result: FetchResult) -> None:
+        self.done += 1
+        self.rows += result.rows
+        self.failed += result.status == "failed"
+        if self.tty:
+            self._bar()
+            return
+        what = f"{result.rows} rows" if result.status != "failed" else f"FAILED: {result.error}"
+        if result.status == "empty":
+            what = "no rows"
+        self._line(
+            f"[{self.done}/{self.total}] {result.task.dataset} {result.task.window.label()}: {what}"
+        )
+
+    def committed(self, windows: int, rows: int) -> None:
+        if not self.tty:
+            self._line(f"committed {windows} window{'s' if windows != 1 else ''} ({rows} rows)")
+
+    def finish(self, summary: RunSummary) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _bar(self) -> None:
+        elapsed = max(time.monotonic() - self.began, 1e-6)
+        rate = self.rows / elapsed
+        per_window = elapsed / self.done
+        eta = per_window * (self.total - self.done)
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        bar = "#" * filled + "-" * (width - filled)
+        failed = f" {self.failed} failed" if self.failed else ""
+        self.stream.write(
+            f"\r[{bar}] {self.done}/{self.total} windows  {self.rows:,} rows  "
+            f"{rate:,.0f} rows/s  ETA {_duration(eta)}{failed}   "
+        )
+        self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"

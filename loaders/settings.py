@@ -1,0 +1,171 @@
+"""Every setting in one place: environment, then `.env`, then `gridwarehouse.toml`, then defaults.
+
+Secrets (API keys, tokens, client secrets) are read from the environment or `.env` only and
+are never accepted from the TOML file, so a committed config cannot leak one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loaders.errors import ConfigError
+
+TARGETS = ("duckdb", "bigquery")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+DEFAULT_BASE_URLS = {
+    "bmrs": "https://data.elexon.co.uk/bmrs/api/v1",
+    "neso": "https://api.neso.energy/api/3/action",
+    "isone": "https://webservices.iso-ne.com/api/v1.1",
+}
+
+# Names that may only come from the environment (or .env), never from gridwarehouse.toml.
+SECRET_NAMES = (
+    "BMRS_API_KEYS",
+    "IRIS_CLIENT_SECRET",
+    "IRIS_CONNECTION_STRING",
+    "NGED_API_TOKEN",
+    "ISONE_PASSWORD",
+    "ISONE_API_KEY",
+    "SMTP_PASSWORD",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one process."""
+
+    target: str = "duckdb"
+    data_dir: Path = Path("data")
+    duckdb_path: Path = Path("data/gridwarehouse.duckdb")
+    log_level: str = "INFO"
+    base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
+    http_timeout_s: float = 60.0
+    http_max_retries: int = 5
+    http_backoff_base_s: float = 1.0
+    http_backoff_max_s: float = 60.0
+    bmrs_concurrency: int = 4
+    bmrs_requests_per_s: float = 10.0
+    bmrs_trailing_minutes: int = 60
+    lock_timeout_s: float = 300.0
+    bq_project: str | None = None
+    bq_location: str = "EU"
+    bq_dataset_prefix: str = ""
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def pipelines_dir(self) -> Path:
+        return self.data_dir / "pipelines"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "warehouse.lock"
+
+    def base_url(self, source: str) -> str:
+        return self.base_urls[source].rstrip("/")
+
+    def secret(self, name: str) -> str | None:
+        return self.secrets.get(name) or None
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):  # [bmrs] base_url = ... -> BMRS_BASE_URL
+            for sub, subvalue in value.items():
+                flat[f"{key}_{sub}".upper()] = subvalue
+        else:
+            flat[key.upper()] = value
+    leaked = [name for name in flat if name in SECRET_NAMES]
+    if leaked:
+        raise ConfigError(
+            f"{path} sets {', '.join(sorted(leaked))}: secrets are read from the environment "
+            "or .env only; remove them from the file"
+        )
+    return flat
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _number(raw: object, name: str, kind: type) -> float | int:
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """Resolve settings: environment wins over `.env`, which wins over `gridwarehouse.toml`."""
+    cwd = cwd or Path.cwd()
+    environ = dict(_read_dotenv(cwd / ".env"))
+    environ.update(os.environ if env is None else env)
+    toml_path = Path(environ.get("GRIDWAREHOUSE_CONFIG", cwd / "gridwarehouse.toml"))
+    file_values = _read_toml(toml_path)
+
+    def get(name: str, default: object = None) -> object:
+        full = f"GRIDWAREHOUSE_{name}"
+        if environ.get(full) not in (None, ""):
+            return environ[full]
+        return file_values.get(name, default)
+
+    target = str(get("TARGET", "duckdb")).lower()
+    if target not in TARGETS:
+        raise ConfigError(f"GRIDWAREHOUSE_TARGET={target!r}: use one of {', '.join(TARGETS)}")
+    log_level = str(get("LOG_LEVEL", "INFO")).upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(
+            f"GRIDWAREHOUSE_LOG_LEVEL={log_level!r}: use one of {', '.join(LOG_LEVELS)}"
+        )
+
+    data_dir = Path(str(get("DATA_DIR", "data")))
+    duckdb_path = Path(str(get("DUCKDB_PATH", data_dir / "gridwarehouse.duckdb")))
+    base_urls = {
+        source: str(get(f"{source.upper()}_BASE_URL", url)).rstrip("/")
+        for source, url in DEFAULT_BASE_URLS.items()
+    }
+    for source, url in base_urls.items():
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"GRIDWAREHOUSE_{source.upper()}_BASE_URL={url!r} is not an http(s) URL"
+            )
+
+    def num(name: str, default: float, kind: type) -> float | int:
+        return _number(get(name, default), f"GRIDWAREHOUSE_{name}", kind)
+
+    secrets = {name: environ[name] for name in SECRET_NAMES if environ.get(name)}
+    return Settings(
+        target=target,
+        data_dir=data_dir,
+        duckdb_path=duckdb_path,
+        log_level=log_level,
+        base_urls=base_urls,
+        http_timeout_s=float(num("HTTP_TIMEOUT_S", 60, float)),
+        http_max_retries=int(num("HTTP_MAX_RETRIES", 5, int)),
+        http_backoff_base_s=float(num("HTTP_BACKOFF_BASE_S", 1.0, float)),
+        http_backoff_max_s=float(num("HTTP_BACKOFF_MAX_S", 60.0, float)),
+        bmrs_concurrency=int(num("BMRS_CONCURRENCY", 4, int)),
+        bmrs_requests_per_s=float(num("BMRS_REQUESTS_PER_S", 10.0, float)),
+        bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int)),
+        lock_timeout_s=float(num("LOCK_TIMEOUT_S", 300, float)),
+        bq_project=(str(get("BQ_PROJECT")) if get("BQ_PROJECT") else None),
+        bq_location=str(get("BQ_LOCATION", "EU")),
+        bq_dataset_prefix=str(get("BQ_DATASET_PREFIX", "")),
+        secrets=secrets,
+    )

@@ -1,0 +1,51 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'balancing_bid_offer_all', [
+        ('settlement_date', 'date'),
+        ('settlement_period', 'integer'),
+        ('national_grid_bm_unit', 'string'),
+        ('bm_unit', 'string'),
+        ('time_from', 'timestamp'),
+        ('time_to', 'timestamp'),
+        ('level_from', 'integer'),
+        ('level_to', 'integer'),
+        ('bid', 'number'),
+        ('offer', 'number'),
+        ('pair_id', 'integer'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        settlement_date,
+        settlement_period,
+        national_grid_bm_unit,
+        bm_unit,
+        {{ utc_timestamp('time_from') }} as time_from_utc,
+        {{ utc_timestamp('time_to') }} as time_to_utc,
+        level_from,
+        level_to,
+        bid,
+        offer,
+        pair_id,
+        {{ settlement_period_start_utc('settlement_date', 'settlement_period') }} as settlement_period_start_utc,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

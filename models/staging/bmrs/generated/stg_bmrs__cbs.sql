@@ -1,0 +1,49 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'cbs', [
+        ('dataset', 'string'),
+        ('document_id', 'string'),
+        ('document_revision_number', 'integer'),
+        ('publish_time', 'timestamp'),
+        ('flow_direction', 'string'),
+        ('quantity', 'number'),
+        ('time_from', 'timestamp'),
+        ('time_to', 'timestamp'),
+        ('settlement_date', 'date'),
+        ('settlement_period', 'integer'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        dataset,
+        document_id,
+        document_revision_number,
+        {{ utc_timestamp('publish_time') }} as publish_time_utc,
+        flow_direction,
+        quantity,
+        {{ utc_timestamp('time_from') }} as time_from_utc,
+        {{ utc_timestamp('time_to') }} as time_to_utc,
+        settlement_date,
+        settlement_period,
+        {{ settlement_period_start_utc('settlement_date', 'settlement_period') }} as settlement_period_start_utc,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

@@ -1,0 +1,44 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'ccm', [
+        ('dataset', 'string'),
+        ('document_id', 'string'),
+        ('document_revision_number', 'integer'),
+        ('publish_time', 'timestamp'),
+        ('business_type', 'string'),
+        ('year', 'integer'),
+        ('month', 'string'),
+        ('amount', 'number'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        dataset,
+        document_id,
+        document_revision_number,
+        {{ utc_timestamp('publish_time') }} as publish_time_utc,
+        business_type,
+        {{ adapter.quote('year') }},
+        {{ adapter.quote('month') }},
+        amount,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

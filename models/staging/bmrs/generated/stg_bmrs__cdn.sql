@@ -1,0 +1,46 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'cdn', [
+        ('dataset', 'string'),
+        ('publish_time', 'timestamp'),
+        ('bsc_party_id', 'string'),
+        ('credit_default_level', 'integer'),
+        ('entered_default_settlement_date', 'date'),
+        ('entered_default_settlement_period', 'integer'),
+        ('cleared_default_settlement_date', 'date'),
+        ('cleared_default_settlement_period', 'integer'),
+        ('cleared_default_text', 'string'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        dataset,
+        {{ utc_timestamp('publish_time') }} as publish_time_utc,
+        bsc_party_id,
+        credit_default_level,
+        entered_default_settlement_date,
+        entered_default_settlement_period,
+        cleared_default_settlement_date,
+        cleared_default_settlement_period,
+        cleared_default_text,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

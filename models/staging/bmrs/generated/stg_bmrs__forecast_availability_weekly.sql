@@ -1,0 +1,42 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'forecast_availability_weekly', [
+        ('dataset', 'string'),
+        ('publish_time', 'timestamp'),
+        ('fuel_type', 'string'),
+        ('ngc_bm_unit', 'string'),
+        ('output_usable', 'integer'),
+        ('year', 'integer'),
+        ('calendar_week_number', 'integer'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        dataset,
+        {{ utc_timestamp('publish_time') }} as publish_time_utc,
+        fuel_type,
+        ngc_bm_unit,
+        output_usable,
+        {{ adapter.quote('year') }},
+        calendar_week_number,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

@@ -1,0 +1,38 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'forecast_surplus_weekly', [
+        ('publish_time', 'timestamp'),
+        ('surplus', 'integer'),
+        ('week', 'integer'),
+        ('year', 'integer'),
+        ('week_start_date', 'date'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        {{ utc_timestamp('publish_time') }} as publish_time_utc,
+        surplus,
+        {{ adapter.quote('week') }},
+        {{ adapter.quote('year') }},
+        week_start_date,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

@@ -1,0 +1,45 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'forecast_system_loss_of_load', [
+        ('publish_time', 'timestamp'),
+        ('publishing_period_commencing_time', 'timestamp'),
+        ('start_time', 'timestamp'),
+        ('settlement_date', 'date'),
+        ('settlement_period', 'integer'),
+        ('forecast_horizon', 'number'),
+        ('loss_of_load_probability', 'number'),
+        ('derated_margin', 'number'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        {{ utc_timestamp('publish_time') }} as publish_time_utc,
+        {{ utc_timestamp('publishing_period_commencing_time') }} as publishing_period_commencing_time_utc,
+        {{ utc_timestamp('start_time') }} as start_time_utc,
+        settlement_date,
+        settlement_period,
+        forecast_horizon,
+        loss_of_load_probability,
+        derated_margin,
+        {{ settlement_period_start_utc('settlement_date', 'settlement_period') }} as settlement_period_start_utc,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

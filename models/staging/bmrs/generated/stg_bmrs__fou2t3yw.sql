@@ -1,0 +1,48 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'fou2t3yw', [
+        ('dataset', 'string'),
+        ('fuel_type', 'string'),
+        ('publish_time', 'timestamp'),
+        ('system_zone', 'string'),
+        ('calendar_week_number', 'integer'),
+        ('year', 'integer'),
+        ('output_usable', 'integer'),
+        ('bidding_zone', 'string'),
+        ('interconnector_name', 'string'),
+        ('interconnector', 'boolean'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        dataset,
+        fuel_type,
+        {{ utc_timestamp('publish_time') }} as publish_time_utc,
+        system_zone,
+        calendar_week_number,
+        {{ adapter.quote('year') }},
+        output_usable,
+        bidding_zone,
+        interconnector_name,
+        interconnector,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

@@ -1,0 +1,34 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'generation_actual_per_type', [
+        ('start_time', 'timestamp'),
+        ('settlement_period', 'integer'),
+        ('data', 'json'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        {{ utc_timestamp('start_time') }} as start_time_utc,
+        settlement_period,
+        {{ adapter.quote('data') }},
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

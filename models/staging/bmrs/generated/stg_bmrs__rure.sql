@@ -1,0 +1,51 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'rure', [
+        ('dataset', 'string'),
+        ('settlement_date', 'date'),
+        ('settlement_period', 'integer'),
+        ('time', 'timestamp'),
+        ('rate1', 'number'),
+        ('elbow2', 'number'),
+        ('rate2', 'number'),
+        ('elbow3', 'number'),
+        ('rate3', 'number'),
+        ('national_grid_bm_unit', 'string'),
+        ('bm_unit', 'string'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        dataset,
+        settlement_date,
+        settlement_period,
+        {{ utc_timestamp(adapter.quote('time')) }} as time_utc,
+        rate1,
+        elbow2,
+        rate2,
+        elbow3,
+        rate3,
+        national_grid_bm_unit,
+        bm_unit,
+        {{ settlement_period_start_utc('settlement_date', 'settlement_period') }} as settlement_period_start_utc,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

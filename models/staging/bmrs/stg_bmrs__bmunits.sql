@@ -1,0 +1,75 @@
+-- The BM unit registry (/reference/bmunits/all). The API sends capacities and loss factors as
+-- fixed-decimal text ("15.400"); they are cast here, and blank GSP groups become null.
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'bmunits', [
+        ('national_grid_bm_unit', 'string'),
+        ('elexon_bm_unit', 'string'),
+        ('eic', 'string'),
+        ('fuel_type', 'string'),
+        ('lead_party_name', 'string'),
+        ('bm_unit_type', 'string'),
+        ('fpn_flag', 'boolean'),
+        ('bm_unit_name', 'string'),
+        ('lead_party_id', 'string'),
+        ('demand_capacity', 'string'),
+        ('generation_capacity', 'string'),
+        ('production_or_consumption_flag', 'string'),
+        ('transmission_loss_factor', 'string'),
+        ('working_day_credit_assessment_import_capability', 'string'),
+        ('non_working_day_credit_assessment_import_capability', 'string'),
+        ('working_day_credit_assessment_export_capability', 'string'),
+        ('non_working_day_credit_assessment_export_capability', 'string'),
+        ('credit_qualifying_status', 'boolean'),
+        ('demand_in_production_flag', 'boolean'),
+        ('gsp_group_id', 'string'),
+        ('gsp_group_name', 'string'),
+        ('interconnector_id', 'string'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        national_grid_bm_unit,
+        elexon_bm_unit,
+        eic,
+        fuel_type,
+        lead_party_name,
+        lead_party_id,
+        bm_unit_type,
+        bm_unit_name,
+        fpn_flag as is_fpn,
+        {{ dbt.safe_cast('demand_capacity', dbt.type_float()) }} as demand_capacity_mw,
+        {{ dbt.safe_cast('generation_capacity', dbt.type_float()) }} as generation_capacity_mw,
+        production_or_consumption_flag,
+        {{ dbt.safe_cast('transmission_loss_factor', dbt.type_float()) }} as transmission_loss_factor,
+        {{ dbt.safe_cast('working_day_credit_assessment_import_capability', dbt.type_float()) }}
+            as working_day_import_capability_mw,
+        {{ dbt.safe_cast('non_working_day_credit_assessment_import_capability', dbt.type_float()) }}
+            as non_working_day_import_capability_mw,
+        {{ dbt.safe_cast('working_day_credit_assessment_export_capability', dbt.type_float()) }}
+            as working_day_export_capability_mw,
+        {{ dbt.safe_cast('non_working_day_credit_assessment_export_capability', dbt.type_float()) }}
+            as non_working_day_export_capability_mw,
+        credit_qualifying_status as is_credit_qualifying,
+        demand_in_production_flag as is_demand_in_production,
+        nullif(trim(gsp_group_id), '') as gsp_group_id,
+        nullif(trim(gsp_group_name), '') as gsp_group_name,
+        nullif(trim(interconnector_id), '') as interconnector_id,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}

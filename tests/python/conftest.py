@@ -1,0 +1,103 @@
+"""Shared fixtures: a replay server of the recorded real responses, and a CLI runner whose
+settings point at it with a warehouse of the test's own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from loaders.common.replay import ReplayServer
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDED = ROOT / "tests" / "data" / "recorded"
+GRIDWAREHOUSE = Path(sys.executable).with_name("gridwarehouse")
+
+
+def recorded_records(relative: str) -> list[dict[str, Any]]:
+    """The records in a recorded response file ({"data": [...]} or a bare array)."""
+    body = json.loads((RECORDED / relative).read_text())
+    return body["data"] if isinstance(body, dict) else body
+
+
+@dataclass
+class Cli:
+    """Runs `gridwarehouse` in a subprocess with the test's settings."""
+
+    env: dict[str, str]
+    data_dir: Path
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.data_dir / "gridwarehouse.duckdb"
+
+    def run(self, *args: str, check: bool = False, **env: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(GRIDWAREHOUSE), *args],
+            env={**self.env, **env},
+            cwd=self.data_dir.parent,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if not self.duckdb_path.exists():
+            return []
+        con = duckdb.connect(str(self.duckdb_path), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def count(self, table: str) -> int:
+        """Rows in a table; 0 when the table (or the warehouse) does not exist."""
+        schema, name = table.split(".")
+        exists = self.query(
+            "select 1 from information_schema.tables where table_schema = "
+            f"'{schema}' and table_name = '{name}'"
+        )
+        return self.query(f"select count(*) from {table}")[0][0] if exists else 0
+
+
+@pytest.fixture(scope="session")
+def replay() -> Iterator[ReplayServer]:
+    with ReplayServer() as server:
+        yield server
+
+
+def make_cli(tmp_path: Path, replay: ReplayServer) -> Cli:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWAREHOUSE_")}
+    env.update(
+        {
+            "GRIDWAREHOUSE_DATA_DIR": str(data_dir),
+            "GRIDWAREHOUSE_DUCKDB_PATH": str(data_dir / "gridwarehouse.duckdb"),
+            "GRIDWAREHOUSE_BMRS_BASE_URL": replay.base_url("bmrs"),
+            "GRIDWAREHOUSE_BMRS_REQUESTS_PER_S": "0",
+            "GRIDWAREHOUSE_HTTP_BACKOFF_BASE_S": "0.01",
+            "GRIDWAREHOUSE_HTTP_BACKOFF_MAX_S": "0.05",
+            "GRIDWAREHOUSE_HTTP_MAX_RETRIES": "2",
+            "GRIDWAREHOUSE_HTTP_TIMEOUT_S": "5",
+            "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
+            "DBT_LOG_PATH": str(tmp_path / "dbt_logs"),
+        }
+    )
+    return Cli(env=env, data_dir=data_dir)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, replay: ReplayServer) -> Cli:
+    return make_cli(tmp_path, replay)

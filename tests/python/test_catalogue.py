@@ -1,0 +1,178 @@
+"""The catalogue generated from Elexon's OpenAPI spec, and record conversion on spec examples.
+
+FUELINST, FUELHH, BOD, system prices and full REMIT messages have no recorded real response
+(tests/data/recorded/SHARED_INDEX.md, "Gaps"): their parsing is tested on the example response
+the spec itself publishes for the endpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pytest
+
+from loaders.bmrs.catalogue import DATETIME, PATH_DATE, SNAPSHOT, load_catalogue
+from loaders.bmrs.source import extract_records, schema_changes
+from loaders.bmrs.windows import plan_windows, request_for
+from loaders.common.records import TypeDrift, records_to_table
+
+CATALOGUE = load_catalogue()
+NOW = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "name, path, window, keys",
+    [
+        (
+            "BOALF",
+            "/datasets/BOALF/stream",
+            DATETIME,
+            ("nationalGridBmUnit", "acceptanceNumber", "timeFrom"),
+        ),
+        (
+            "MILS",
+            "/datasets/MILS/stream",
+            DATETIME,
+            ("nationalGridBmUnit", "notificationSequence", "timeFrom"),
+        ),
+        ("REMIT", "/datasets/REMIT/stream", DATETIME, ("mrid", "revisionNumber")),
+        ("FUELINST", "/datasets/FUELINST/stream", DATETIME, ("startTime", "fuelType")),
+        (
+            "FUELHH",
+            "/datasets/FUELHH/stream",
+            DATETIME,
+            ("settlementDate", "settlementPeriod", "fuelType"),
+        ),
+        (
+            "BOD",
+            "/datasets/BOD/stream",
+            DATETIME,
+            ("nationalGridBmUnit", "settlementDate", "settlementPeriod", "pairId", "timeFrom"),
+        ),
+        (
+            "SYSTEM_PRICES",
+            "/balancing/settlement/system-prices/{settlementDate}",
+            PATH_DATE,
+            ("settlementDate", "settlementPeriod"),
+        ),
+        (
+            "BMUNITS",
+            "/reference/bmunits/all",
+            SNAPSHOT,
+            ("nationalGridBmUnit", "elexonBmUnit", "eic"),
+        ),
+    ],
+)
+def test_required_datasets_come_from_the_spec_with_natural_keys(name, path, window, keys):
+    endpoint = CATALOGUE.get(name)
+    assert (endpoint.path, endpoint.window, endpoint.keys) == (path, window, keys)
+    assert endpoint.table == name.lower()
+
+
+def test_window_limits_from_the_spec_are_respected():
+    assert CATALOGUE.get("FREQ").window_size <= timedelta(hours=24)
+    assert CATALOGUE.get("INDGEN").max_window == timedelta(days=1)
+    assert CATALOGUE.get("DEMAND_ACTUAL_TOTAL").max_window == timedelta(days=7)
+
+
+def test_windows_are_aligned_and_cover_the_range():
+    bod = CATALOGUE.get("BOD")
+    windows = plan_windows(bod, NOW + timedelta(minutes=20), NOW + timedelta(hours=3))
+    assert [w.start.minute for w in windows] == [20, 0, 0]
+    assert windows[-1].end == NOW + timedelta(hours=3) and len(windows) == 3
+
+
+def test_requests_per_window_shape():
+    boalf, prices = CATALOGUE.get("BOALF"), CATALOGUE.get("SYSTEM_PRICES")
+    window = plan_windows(boalf, NOW, NOW + timedelta(days=1))[0]
+    assert request_for(boalf, window) == (
+        "/datasets/BOALF/stream",
+        {"from": "2024-05-01T00:00:00Z", "to": "2024-05-02T00:00:00Z"},
+    )
+    path, params = request_for(prices, plan_windows(prices, NOW, NOW + timedelta(days=1))[0])
+    assert path == "/balancing/settlement/system-prices/2024-05-01" and params == {"format": "json"}
+    outturn = CATALOGUE.get("DEMAND_OUTTURN_DAILY")
+    _, params = request_for(outturn, plan_windows(outturn, NOW, NOW + timedelta(days=7))[0])
+    assert params == {"settlementDateFrom": "2024-05-01", "settlementDateTo": "2024-05-07"}
+
+
+@pytest.mark.parametrize(
+    "name", ["FUELINST", "FUELHH", "BOD", "SYSTEM_PRICES", "REMIT", "BOALF", "MILS"]
+)
+def test_spec_example_response_converts_to_typed_columns(name):
+    endpoint = CATALOGUE.get(name)
+    body = endpoint.example if endpoint.shape == "array" else {"data": endpoint.example}
+    records = extract_records(body, endpoint, "spec-example")
+    fields, changes = schema_changes(endpoint, records)
+    table = records_to_table(records, fields, endpoint.keys, source="api", loaded_at=NOW)
+    assert table.num_rows == len(records) >= 1 and not changes
+    for field in endpoint.fields:
+        expected = {
+            "timestamp": pa.timestamp("us", tz="UTC"),
+            "date": pa.date32(),
+            "integer": pa.int64(),
+            "number": pa.float64(),
+            "boolean": pa.bool_(),
+        }.get(field.type, pa.string())
+        assert table.schema.field(field.column).type == expected
+    assert set(table.column("_source").to_pylist()) == {"api"}
+
+
+def test_remit_outage_profile_lands_as_json_text():
+    endpoint = CATALOGUE.get("REMIT")
+    table = records_to_table(
+        endpoint.example, endpoint.fields, endpoint.keys, source="api", loaded_at=NOW
+    )
+    assert table.column("outage_profile")[0].as_py().startswith('[{"startTime"')
+
+
+def test_a_new_field_is_reported_and_landed_as_text():
+    endpoint = CATALOGUE.get("FUELINST")
+    records = [dict(endpoint.example[0], newField=1.5)]
+    fields, changes = schema_changes(endpoint, records)
+    assert [(c.field, c.change) for c in changes] == [("newField", "added")]
+    table = records_to_table(records, fields, endpoint.keys, source="api", loaded_at=NOW)
+    assert table.column("new_field").to_pylist() == ["1.5"]
+
+
+def test_a_type_change_is_an_error_never_a_null():
+    endpoint = CATALOGUE.get("FUELINST")
+    records = [dict(endpoint.example[0], generation="not a number")]
+    with pytest.raises(TypeDrift, match="'generation' expected an integer"):
+        records_to_table(records, endpoint.fields, endpoint.keys, source="api", loaded_at=NOW)
+
+
+def test_numeric_text_in_a_numeric_field_parses_and_is_noted():
+    endpoint = CATALOGUE.get("FUELINST")
+    notes: list[str] = []
+    records = [dict(endpoint.example[0], generation="1234")]
+    table = records_to_table(
+        records, endpoint.fields, endpoint.keys, source="api", loaded_at=NOW, notes=notes
+    )
+    assert table.column("generation").to_pylist() == [1234] and "generation" in notes[0]
+
+
+def test_natural_keys_keep_nulls_distinct_and_hash_ignores_key_order():
+    from loaders.common.records import natural_key, record_hash
+
+    assert natural_key({"a": None, "b": 1}, ["a", "b"]) == "[null,1]"
+    assert natural_key({"a": "", "b": 1}, ["a", "b"]) != natural_key(
+        {"a": None, "b": 1}, ["a", "b"]
+    )
+    assert record_hash({"a": 1, "b": 2}) == record_hash({"b": 2, "a": 1})
+
+
+def test_the_catalogue_lists_every_dataset_endpoint_of_the_spec():
+    import json
+
+    from loaders.bmrs.catalogue import SPEC_PATH
+
+    spec = json.loads(SPEC_PATH.read_text())
+    dataset_codes = {
+        p.split("/")[2]
+        for p in spec["paths"]
+        if p.startswith("/datasets/") and p != "/datasets/metadata/latest"
+    }
+    missing = dataset_codes - {e.name for e in CATALOGUE}
+    assert not missing, f"dataset endpoints not loadable: {sorted(missing)}"
