@@ -30,18 +30,18 @@ test-fast: install  ## the suite without the slow end-to-end tests
 lint: install  ## ruff + sqlfluff (dbt templater)
 	$(RUN) ruff check loaders tests bench
 	$(RUN) ruff format --check loaders tests bench
-	$(RUN) sqlfluff lint models tests/dbt macros
+	GRIDWAREHOUSE_DUCKDB_PATH=:memory: $(RUN) sqlfluff lint models tests/dbt
 
 format: install  ## apply ruff format and sqlfluff fixes
 	$(RUN) ruff format loaders tests bench
 	$(RUN) ruff check --fix loaders tests bench
-	$(RUN) sqlfluff fix models tests/dbt
+	GRIDWAREHOUSE_DUCKDB_PATH=:memory: $(RUN) sqlfluff fix models tests/dbt
 
 generate: install  ## regenerate BMRS staging models from the catalogue
 	$(RUN) python -m loaders.bmrs.dbtgen
 
 docs: install  ## dbt docs generate, then serve on 127.0.0.1 (port printed)
-	$(RUN) python -m loaders.common.docs
+	$(RUN) python -m loaders.common.docs $(ARGS)
 
 clean:  ## remove build output (keeps data/)
 	rm -rf target dbt_packages logs .pytest_cache .ruff_cache

@@ -83,7 +83,7 @@ def _report(duckdb_path: Path) -> None:
         print("\nRows per table:")
         for schema, table in tables:
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            print(f"  {schema}.{table:<40} {count:>8,}")
+            print(f"  {schema + '.' + table:<48} {count:>9,}")
     finally:
         con.close()
     docs = PROJECT_ROOT / "target" / "index.html"
@@ -91,7 +91,8 @@ def _report(duckdb_path: Path) -> None:
 Done. The warehouse is {duckdb_path.resolve()}
   marts (what BI tools read):  schema `marts`, e.g. marts.fct_acceptances_by_unit_period
   query it:   uv run python -c "import duckdb; print(duckdb.connect('{duckdb_path}', read_only=True).sql('select * from marts.fct_acceptances_by_unit_period limit 5'))"
-  docs site:  {docs}  (serve it with `make docs`)
+  docs site:  {docs}
+              serve it: uv run python -m loaders.common.docs --no-generate   (prints the URL)
   pipelines:  uv run dlt pipeline --pipelines-dir {duckdb_path.parent / "pipelines"} bmrs info
 """)
 
