@@ -59,6 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--to", dest="end", metavar="DATE", help="end, exclusive (default: now)")
 
+    backfill = commands.add_parser(
+        "backfill",
+        help="load a long range, resumably, with progress",
+        description="Load a long date range window by window. Windows already loaded (per "
+        "ops.load_log) are skipped, so an interrupted or killed backfill resumes where it "
+        "stopped when run again. Runs beside the 15-minute incremental loads.",
+    )
+    backfill.add_argument("source", choices=SOURCES, help="the source to load")
+    backfill.add_argument(
+        "--dataset",
+        action="append",
+        default=[],
+        metavar="NAME",
+        required=True,
+        help="dataset to backfill (repeat for more)",
+    )
+    backfill.add_argument("--from", dest="start", metavar="DATE", required=True, help="start (UTC)")
+    backfill.add_argument("--to", dest="end", metavar="DATE", required=True, help="end, exclusive")
+
     datasets = commands.add_parser("datasets", help="list the datasets a source can load")
     datasets_cmd = datasets.add_subparsers(
         dest="datasets_command", metavar="ACTION", parser_class=_Parser
@@ -68,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("source", nargs="?", choices=SOURCES, default="bmrs")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument(
+        "--skipped",
+        action="store_true",
+        help="instead, the spec endpoints that are not loadable datasets, and why",
+    )
 
     build = commands.add_parser(
         "build",
@@ -118,7 +142,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "datasets":
         from loaders.commands import list_datasets
 
-        return list_datasets(settings, args.source, as_json=args.json)
+        if args.datasets_command is None:  # `gridwarehouse datasets` alone lists them
+            return list_datasets(settings, "bmrs", as_json=False)
+        return list_datasets(settings, args.source, as_json=args.json, skipped=args.skipped)
+    if args.command == "backfill":
+        from loaders.commands import backfill
+
+        return backfill(settings, args.source, args.dataset, start=args.start, end=args.end)
     if args.command == "build":
         from loaders.common.dbt import build
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -45,7 +48,7 @@ def load(
     from loaders.bmrs.plan import incremental_tasks, range_tasks, resolve_datasets
     from loaders.common.ops import read_states
 
-    endpoints = resolve_datasets(load_catalogue(), names, all_)
+    endpoints = resolve_datasets(load_catalogue(), names, all_, settings.bmrs_windows)
     window = parse_range(start, end)
     if window is not None:
         tasks = range_tasks(endpoints, *window)
@@ -62,24 +65,98 @@ def load(
     return summary.exit_code
 
 
-def run_bmrs(settings: Settings, tasks: list) -> RunSummary:
-    """Run BMRS window tasks through the shared engine, with progress on stderr."""
+def run_bmrs(settings: Settings, tasks: list, *, pipeline_name: str = "bmrs") -> RunSummary:
+    """Run BMRS window tasks through the shared engine, with progress on stderr. Ctrl-C (or
+    SIGTERM) stops taking new windows, commits what was fetched, and returns."""
     from loaders.bmrs.source import BmrsAdapter
     from loaders.common.engine import run_tasks
     from loaders.progress import Progress
 
     adapter = BmrsAdapter(settings)
     try:
-        return run_tasks(
-            adapter,
-            tasks,
-            settings,
-            concurrency=settings.bmrs_concurrency,
-            reporter=Progress(),
-            requests_counter=lambda: adapter.client.stats.requests,
-        )
+        with graceful_stop() as stop:
+            return run_tasks(
+                adapter,
+                tasks,
+                settings,
+                concurrency=settings.bmrs_concurrency,
+                reporter=Progress(),
+                stop=stop,
+                requests_counter=lambda: adapter.client.stats.requests,
+                pipeline_name=pipeline_name,
+            )
     finally:
         adapter.close()
+
+
+def backfill(
+    settings: Settings, source: str, names: Sequence[str], *, start: str | None, end: str | None
+) -> int:
+    """`gridwarehouse backfill <source>`: a long range, resumable; windows already loaded are
+    skipped, so an interrupted (even killed) backfill picks up where it stopped."""
+    if source != "bmrs":
+        raise UsageError(f"unknown source {source!r}")
+    if start is None or end is None:
+        raise UsageError("backfill needs --from and --to")
+    from loaders.bmrs.catalogue import load_catalogue
+    from loaders.bmrs.plan import range_tasks, resolve_datasets
+    from loaders.common.ops import read_states
+
+    endpoints = resolve_datasets(load_catalogue(), names, False, settings.bmrs_windows)
+    lo, hi = parse_range(start, end) or (None, None)
+    states = read_states(settings, "bmrs", [e.name for e in endpoints])
+    tasks = []
+    for endpoint in endpoints:
+        planned = range_tasks([endpoint], lo, hi)
+        todo = [
+            t
+            for t in planned
+            if t.window.start is None
+            or not states[endpoint.name].covers(t.window.start, t.window.end)
+        ]
+        print(
+            f"{endpoint.name}: {len(planned):,} windows in range, "
+            f"{len(planned) - len(todo):,} already loaded, {len(todo):,} to load"
+        )
+        tasks.extend(todo)
+    if not tasks:
+        print("nothing to load: the whole range is already loaded")
+        return 0
+    summary = run_bmrs(settings, tasks, pipeline_name="bmrs_backfill")
+    print_summary(summary)
+    if summary.not_attempted and not summary.aborted:
+        print(
+            f"stopped: run the same command again to load the remaining {summary.not_attempted:,} windows"
+        )
+        return 130
+    return summary.exit_code
+
+
+@contextlib.contextmanager
+def graceful_stop():
+    """An event set by the first SIGINT/SIGTERM; a second SIGINT interrupts at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(signum, frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        print(
+            "\nstopping: finishing the windows in flight and committing them "
+            "(Ctrl-C again to abort)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def print_summary(summary: RunSummary, stream=None) -> None:
@@ -109,12 +186,14 @@ def print_summary(summary: RunSummary, stream=None) -> None:
         )
 
 
-def list_datasets(settings: Settings, source: str, *, as_json: bool) -> int:
+def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bool = False) -> int:
     """`gridwarehouse datasets list`: what can be loaded, window limits, keys, loaded or not."""
     from loaders.bmrs.catalogue import load_catalogue
     from loaders.common.ops import read_states
 
     catalogue = load_catalogue()
+    if skipped:
+        return _list_skipped(catalogue.skipped, as_json=as_json)
     states = read_states(settings, source, catalogue.names())
     rows = []
     for e in catalogue:
@@ -147,6 +226,23 @@ def list_datasets(settings: Settings, source: str, *, as_json: bool) -> int:
         print(f"{'':<56}{r['description'][:90]}")
     print(
         f"\n{len(rows)} datasets. Load one with: gridwarehouse load bmrs --dataset NAME --from DATE"
+    )
+    return 0
+
+
+def _list_skipped(skipped: dict[str, str], *, as_json: bool) -> int:
+    """Spec endpoints that are not loadable datasets, and why."""
+    if as_json:
+        json.dump(
+            [{"path": p, "reason": r} for p, r in sorted(skipped.items())], sys.stdout, indent=2
+        )
+        print()
+        return 0
+    for path, reason in sorted(skipped.items()):
+        print(f"{path:<90} {reason}")
+    print(
+        f"\n{len(skipped)} spec endpoints are not separate datasets (a stream variant or a "
+        "per-period view of one is loaded instead, or they need a unit, mRID or year to ask for)."
     )
     return 0
 

@@ -7,9 +7,11 @@ are never accepted from the TOML file, so a committed config cannot leak one.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from loaders.errors import ConfigError
@@ -51,6 +53,8 @@ class Settings:
     bmrs_concurrency: int = 4
     bmrs_requests_per_s: float = 10.0
     bmrs_trailing_minutes: int = 60
+    bmrs_api_key_param: str = "APIKey"
+    bmrs_windows: Mapping[str, timedelta] = field(default_factory=dict)
     lock_timeout_s: float = 300.0
     bq_project: str | None = None
     bq_location: str = "EU"
@@ -102,6 +106,33 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     from dotenv import dotenv_values
 
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str, name: str) -> timedelta:
+    """`15m`, `1h`, `7d` as a timedelta."""
+    match = _DURATION.match(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(f"{name}: {text!r} is not a duration like 15m, 1h or 7d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_window_overrides(text: str) -> dict[str, timedelta]:
+    """GRIDWAREHOUSE_BMRS_WINDOWS="BOD=1h,FREQ=6h": window size per dataset."""
+    overrides = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, size = item.partition("=")
+        if not size:
+            raise ConfigError(
+                f"GRIDWAREHOUSE_BMRS_WINDOWS: {item!r} is not DATASET=SIZE (e.g. BOD=1h)"
+            )
+        overrides[name.strip().upper()] = parse_duration(
+            size, f"GRIDWAREHOUSE_BMRS_WINDOWS[{name}]"
+        )
+    return overrides
 
 
 def _number(raw: object, name: str, kind: type) -> float | int:
@@ -163,6 +194,8 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         bmrs_concurrency=int(num("BMRS_CONCURRENCY", 4, int)),
         bmrs_requests_per_s=float(num("BMRS_REQUESTS_PER_S", 10.0, float)),
         bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int)),
+        bmrs_api_key_param=str(get("BMRS_API_KEY_PARAM", "APIKey")),
+        bmrs_windows=parse_window_overrides(str(get("BMRS_WINDOWS", "") or "")),
         lock_timeout_s=float(num("LOCK_TIMEOUT_S", 300, float)),
         bq_project=(str(get("BQ_PROJECT")) if get("BQ_PROJECT") else None),
         bq_location=str(get("BQ_LOCATION", "EU")),

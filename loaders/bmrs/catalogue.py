@@ -69,6 +69,8 @@ class Endpoint:
     keys_from_hints: bool = False
     shape: str = "data"  # "data": {"data": [...]}, "array": [...]
     scalar_items: bool = False  # records are plain values, wrapped as {"value": ...}
+    published_field: str | None = None  # decides between two records with one natural key
+    refresh: timedelta = timedelta(minutes=15)  # how often a snapshot is worth fetching again
     cursor_field: str | None = None
     stream: bool = False
     fixed_params: tuple[tuple[str, str], ...] = ()
@@ -264,9 +266,8 @@ def load_catalogue(spec_path: Path = SPEC_PATH) -> Catalogue:
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     candidates: dict[str, Endpoint] = {}
     skipped: dict[str, str] = {}
-    for path, item in spec["paths"].items():
-        op = item.get("get")
-        if not op or path in hints.EXCLUDED_PATHS:
+    for path, op in _expanded_operations(spec):
+        if path in hints.EXCLUDED_PATHS:
             continue
         record = _record_schema(spec, op)
         if record is None:
@@ -287,6 +288,29 @@ def load_catalogue(spec_path: Path = SPEC_PATH) -> Catalogue:
         else:
             skipped[path] = f"superseded by {current.path}"
     return Catalogue(list(candidates.values()), skipped)
+
+
+def _expanded_operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """GET operations by path; a path parameter with a fixed set of values (hints.EXPANSIONS,
+    e.g. {bidOffer} = bid | offer) becomes one path per value."""
+    operations = []
+    for path, item in spec["paths"].items():
+        op = item.get("get")
+        if not op:
+            continue
+        variants = [(path, op)]
+        for name, values in hints.EXPANSIONS.items():
+            marker = "{" + name + "}"
+            if marker in path:
+                stripped = {
+                    **op,
+                    "parameters": [p for p in op.get("parameters", []) if p.get("name") != name],
+                }
+                variants = [
+                    (p.replace(marker, value), stripped) for p, _ in variants for value in values
+                ]
+        operations.extend(variants)
+    return operations
 
 
 _WINDOW_COST = {DATETIME: 0, DATE: 0, PATH_DATE: 1, SNAPSHOT: 1, PERIOD: 2}
@@ -345,5 +369,8 @@ def _build(
         stream=path.endswith("/stream"),
         fixed_params=tuple({**_format_param(op), **hint.get("params", {})}.items()),
         scalar_items="properties" not in item,
+        published_field=hint.get("published")
+        or next((f for f in hints.PUBLISHED_FIELDS if f in types), None),
+        refresh=hint.get("refresh", hints.SNAPSHOT_REFRESH),
         example=_example_records(_json_content(op)),
     )

@@ -13,6 +13,19 @@ from typing import Any
 # Window size asked for when a hint does not say otherwise (capped by the API's own limit).
 DEFAULT_WINDOW = timedelta(days=1)
 
+# Snapshot endpoints (no window: the current list) are fetched again at most this often.
+SNAPSHOT_REFRESH = timedelta(minutes=15)
+
+# When one response holds two records with the same natural key, the later-published wins;
+# these fields say when a record was published, in order of preference.
+PUBLISHED_FIELDS = (
+    "publishTime",
+    "createdDateTime",
+    "createdTime",
+    "notificationTime",
+    "acceptanceTime",
+)
+
 # Short names for endpoints outside /datasets/ (the default name is the path, upper-cased).
 NAMES: dict[str, str] = {
     "/reference/bmunits/all": "BMUNITS",
@@ -24,6 +37,9 @@ NAMES: dict[str, str] = {
     "/remit/list/by-publish": "REMIT_LIST_BY_PUBLISH",
     "/balancing/acceptances/all/latest": "ACCEPTANCES_LATEST",
 }
+
+# Path parameters with a fixed set of values: each value makes its own dataset.
+EXPANSIONS: dict[str, tuple[str, ...]] = {"bidOffer": ("bid", "offer")}
 
 # Endpoints that return records but are views of data loaded elsewhere, or service probes.
 EXCLUDED_PATHS: frozenset[str] = frozenset({"/health"})
@@ -57,6 +73,7 @@ DATASETS: dict[str, dict[str, Any]] = {
     "MELNGC": {"keys": ["publishTime", "settlementDate", "settlementPeriod", "boundary"]},
     "IMBALNGC": {"keys": ["publishTime", "settlementDate", "settlementPeriod", "boundary"]},
     "BMUNITS": {
+        "refresh": timedelta(days=1),
         # The live registry returns 22 fields; the spec documents 7. Capacities and the loss
         # factor arrive as fixed-decimal strings ("15.400"): kept as text, cast in staging.
         "keys": ["nationalGridBmUnit", "elexonBmUnit", "eic"],

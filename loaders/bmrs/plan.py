@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from loaders.bmrs.catalogue import SNAPSHOT, Catalogue, Endpoint
@@ -19,8 +20,28 @@ INCREMENTAL_STEP = timedelta(minutes=5)
 FIRST_LOAD_LOOKBACK = timedelta(days=1)
 
 
-def resolve_datasets(catalogue: Catalogue, names: Sequence[str], all_: bool) -> list[Endpoint]:
-    """Catalogue endpoints for the names given (case-insensitive), or a usage error listing them."""
+def resolve_datasets(
+    catalogue: Catalogue,
+    names: Sequence[str],
+    all_: bool,
+    windows: Mapping[str, timedelta] | None = None,
+) -> list[Endpoint]:
+    """Catalogue endpoints for the names given (case-insensitive), or a usage error listing them;
+    `windows` overrides window sizes per dataset (GRIDWAREHOUSE_BMRS_WINDOWS)."""
+    unknown_overrides = [n for n in (windows or {}) if n not in catalogue]
+    if unknown_overrides:
+        raise UsageError(
+            f"GRIDWAREHOUSE_BMRS_WINDOWS names unknown datasets: {', '.join(unknown_overrides)}"
+        )
+    return [_with_window(e, windows or {}) for e in _named(catalogue, names, all_)]
+
+
+def _with_window(endpoint: Endpoint, windows: Mapping[str, timedelta]) -> Endpoint:
+    size = windows.get(endpoint.name)
+    return dataclasses.replace(endpoint, default_window=size) if size else endpoint
+
+
+def _named(catalogue: Catalogue, names: Sequence[str], all_: bool) -> list[Endpoint]:
     if all_:
         return list(catalogue)
     if not names:
@@ -56,13 +77,17 @@ def incremental_tasks(
 ) -> list[Task]:
     """New windows since each dataset's last loaded window, re-fetching a trailing margin for
     late revisions; nothing when no new step has elapsed since the last load."""
-    end = floor_to(now or datetime.now(UTC), INCREMENTAL_STEP)
+    now = now or datetime.now(UTC)
+    end = floor_to(now, INCREMENTAL_STEP)
     tasks = []
     for endpoint in endpoints:
+        state = states.get(endpoint.name, OpsState())
         if endpoint.window == SNAPSHOT:
-            tasks.append(Task(endpoint.name, plan_windows(endpoint, end, end)[0]))
+            # a whole-list endpoint is due once per refresh period (the registry daily)
+            if state.last_snapshot is None or state.last_snapshot < floor_to(now, endpoint.refresh):
+                tasks.append(Task(endpoint.name, plan_windows(endpoint, end, end)[0]))
             continue
-        last = states[endpoint.name].last_end if endpoint.name in states else None
+        last = state.last_end
         if last is not None and last >= end:
             continue  # nothing new is due
         start = (last - trailing) if last is not None else end - FIRST_LOAD_LOOKBACK

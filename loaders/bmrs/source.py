@@ -13,9 +13,15 @@ import pyarrow as pa
 from loaders.bmrs.catalogue import SCALAR_FIELD, Catalogue, Endpoint, load_catalogue
 from loaders.bmrs.windows import plan_windows, request_for
 from loaders.common.engine import FetchResult, Task
-from loaders.common.http import HttpClient, RateLimiter, RetryPolicy
+from loaders.common.http import HttpClient, KeyRing, RateLimiter, RetryPolicy
 from loaders.common.ops import SchemaChange
-from loaders.common.records import FieldSpec, TypeDrift, observed_fields, records_to_table
+from loaders.common.records import (
+    FieldSpec,
+    TypeDrift,
+    latest_per_key,
+    observed_fields,
+    records_to_table,
+)
 from loaders.errors import BadResponseError, SourceError, UnreachableError
 from loaders.settings import Settings
 
@@ -109,6 +115,12 @@ class BmrsAdapter:
             fields, changes = schema_changes(endpoint, records)
             result.schema_changes = changes
             result.notes += [f"{c.change} field {c.field}" for c in changes]
+            received = len(records)
+            records, keys = latest_per_key(records, endpoint.keys, endpoint.published_field)
+            if len(records) < received:
+                result.notes.append(
+                    f"{received - len(records)} records repeated a natural key; kept the latest published"
+                )
             if records:
                 result.table = records_to_table(
                     records,
@@ -117,6 +129,7 @@ class BmrsAdapter:
                     source="api",
                     loaded_at=self.loaded_at,
                     notes=result.notes,
+                    keys=keys,
                 )
             result.rows = len(records)
             result.status = "ok" if records else "empty"
@@ -168,6 +181,8 @@ def make_client(settings: Settings) -> HttpClient:
         ),
         limiter=RateLimiter(settings.bmrs_requests_per_s, burst=max(1, settings.bmrs_concurrency)),
         service="BMRS",
+        keys=KeyRing((settings.secret("BMRS_API_KEYS") or "").split(",")),
+        key_param=settings.bmrs_api_key_param,
     )
 
 

@@ -25,7 +25,7 @@ from loaders.common.ops import (
     write_load_log,
     write_schema_changes,
 )
-from loaders.common.warehouse import connect_duckdb, dlt_pipeline, write_lock
+from loaders.common.warehouse import connect_duckdb, dlt_pipeline, run_lock, write_lock
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -164,11 +164,17 @@ def run_tasks(
     reporter: Reporter | None = None,
     stop: threading.Event | None = None,
     requests_counter: Callable[[], int] | None = None,
+    pipeline_name: str | None = None,
 ) -> RunSummary:
-    """Fetch every task (bounded concurrency), commit in batches, and log every window."""
+    """Fetch every task (bounded concurrency), commit in batches, and log every window.
+
+    One run per dlt pipeline at a time: the run holds the pipeline's run lock throughout, and
+    first drops packages a killed run left behind (their windows were never marked done, so
+    they are fetched again; merge keeps that idempotent).
+    """
     limits = limits or BatchLimits()
-    run_id = uuid.uuid4().hex[:12]
-    summary = RunSummary(source=adapter.source, run_id=run_id)
+    summary = RunSummary(source=adapter.source, run_id=uuid.uuid4().hex[:12])
+    committer = _Committer(adapter, settings, summary.run_id, pipeline_name or adapter.source)
     began = time.monotonic()
     if reporter:
         reporter.start(len(tasks))
@@ -176,25 +182,25 @@ def run_tasks(
     batch_rows = 0
     batch_began = time.monotonic()
     pending: set[Future[FetchResult]] = set()
-    queue = list(tasks)
-    queue.reverse()
+    queue = list(reversed(tasks))
+    width = max(1, concurrency)
 
     def flush() -> None:
         nonlocal batch, batch_rows, batch_began
         if batch:
-            _commit(adapter, batch, settings, run_id)
+            committer.commit(batch)
             if reporter:
                 reporter.committed(len(batch), batch_rows)
         batch, batch_rows, batch_began = [], 0, time.monotonic()
 
-    with ThreadPoolExecutor(
-        max_workers=max(1, concurrency), thread_name_prefix=adapter.source
-    ) as pool:
+    with (
+        run_lock(settings, committer.pipeline_name),
+        ThreadPoolExecutor(max_workers=width, thread_name_prefix=adapter.source) as pool,
+    ):
         try:
             while queue or pending:
-                while queue and len(pending) < max(1, concurrency) * 2 and not summary.aborted:
-                    if stop is not None and stop.is_set():
-                        break
+                # at most two windows per worker in flight: memory stays bounded on long runs
+                while queue and len(pending) < width * 2 and not (stop and stop.is_set()):
                     pending.add(pool.submit(adapter.fetch, queue.pop()))
                 if not pending:
                     break
@@ -215,7 +221,7 @@ def run_tasks(
                 ):
                     flush()
                 if summary.aborted or (stop is not None and stop.is_set()):
-                    summary.not_attempted = len(queue)
+                    summary.not_attempted += len(queue)
                     queue.clear()
             flush()
         finally:
@@ -229,25 +235,51 @@ def run_tasks(
     return summary
 
 
-def _commit(adapter: Adapter, batch: list[FetchResult], settings: Settings, run_id: str) -> None:
-    """Land one batch: dlt extract + normalize outside the lock, load + load log inside it."""
-    loaded = [r for r in batch if r.status != "failed" and r.table is not None and r.rows]
-    load_id = None
-    pipeline = None
-    if loaded:
-        by_dataset: dict[str, list[Any]] = defaultdict(list)
-        for result in loaded:
-            by_dataset[result.task.dataset].append(result.table)
-        pipeline = dlt_pipeline(settings, adapter.source, adapter.raw_schema)
-        pipeline.extract([adapter.resource(name, tables) for name, tables in by_dataset.items()])
-        pipeline.normalize()
-    with write_lock(settings, f"{adapter.source} load"):
-        if pipeline is not None:
-            info = pipeline.load()
-            load_id = info.loads_ids[-1] if info.loads_ids else None
-        _log_batch(settings, batch, run_id, adapter.source, load_id)
-    for result in batch:
-        result.table = None  # release memory as soon as the batch is safe
+class _Committer:
+    """Lands batches through one dlt pipeline, created on first use."""
+
+    def __init__(
+        self, adapter: Adapter, settings: Settings, run_id: str, pipeline_name: str
+    ) -> None:
+        self.adapter = adapter
+        self.settings = settings
+        self.run_id = run_id
+        self.pipeline_name = pipeline_name
+        self._pipeline: Any = None
+
+    def pipeline(self) -> Any:
+        if self._pipeline is None:
+            self._pipeline = dlt_pipeline(
+                self.settings, self.pipeline_name, self.adapter.raw_schema
+            )
+            if self._pipeline.has_pending_data:
+                log.warning(
+                    "dropping unfinished load packages of pipeline %s left by an "
+                    "interrupted run; their windows will be fetched again",
+                    self.pipeline_name,
+                )
+                self._pipeline.drop_pending_packages()
+        return self._pipeline
+
+    def commit(self, batch: list[FetchResult]) -> None:
+        """dlt extract + normalize outside the warehouse lock; load + load log inside it."""
+        loaded = [r for r in batch if r.status != "failed" and r.table is not None and r.rows]
+        load_id = None
+        pipeline = None
+        if loaded:
+            by_dataset: dict[str, list[Any]] = defaultdict(list)
+            for result in loaded:
+                by_dataset[result.task.dataset].append(result.table)
+            pipeline = self.pipeline()
+            pipeline.extract([self.adapter.resource(n, t) for n, t in by_dataset.items()])
+            pipeline.normalize()
+        with write_lock(self.settings, f"{self.pipeline_name} load"):
+            if pipeline is not None:
+                info = pipeline.load()
+                load_id = info.loads_ids[-1] if info.loads_ids else None
+            _log_batch(self.settings, batch, self.run_id, self.adapter.source, load_id)
+        for result in batch:
+            result.table = None  # release memory as soon as the batch is safe
 
 
 def _log_batch(

@@ -76,6 +76,38 @@ class RateLimiter:
             time.sleep(wait)
 
 
+class KeyRing:
+    """API keys used in turn; a key that drew a 429 rests for its Retry-After while others work."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = [k for k in keys if k]
+        self._next = 0
+        self._resting: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def acquire(self) -> tuple[str, float]:
+        """The next key and how long to wait before using it (0 unless every key is resting)."""
+        with self._lock:
+            now = time.monotonic()
+            for offset in range(len(self.keys)):
+                key = self.keys[(self._next + offset) % len(self.keys)]
+                if self._resting.get(key, 0.0) <= now:
+                    self._next = (self._next + offset + 1) % len(self.keys)
+                    return key, 0.0
+            key = min(self.keys, key=lambda k: self._resting[k])
+            return key, self._resting[key] - now
+
+    def rest(self, key: str, seconds: float) -> bool:
+        """Rest `key`; True when another key is ready to use now."""
+        with self._lock:
+            now = time.monotonic()
+            self._resting[key] = now + max(seconds, 0.0)
+            return any(self._resting.get(k, 0.0) <= now for k in self.keys if k != key)
+
+
 @dataclass
 class RetryPolicy:
     """How often and how long to retry; delays are exponential with full jitter."""
@@ -107,12 +139,17 @@ def parse_retry_after(value: str | None) -> float | None:
 
 class _Retryable(Exception):
     def __init__(
-        self, error: Exception, retry_after: float | None = None, max_retries: int | None = None
+        self,
+        error: Exception,
+        retry_after: float | None = None,
+        max_retries: int | None = None,
+        key: str | None = None,
     ) -> None:
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
         self.max_retries = max_retries
+        self.key = key
 
 
 # A refused connection or unknown host rarely heals within seconds: retry it briefly only.
@@ -148,6 +185,8 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         auth: Callable[[], Mapping[str, str]] | None = None,
         service: str = "",
+        keys: KeyRing | None = None,
+        key_param: str = "APIKey",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
@@ -155,6 +194,8 @@ class HttpClient:
         self.service = service or urlsplit(self.base_url).netloc
         self.stats = RequestStats()
         self._auth = auth
+        self.keys = keys if keys else None
+        self.key_param = key_param
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
             headers={
@@ -201,11 +242,19 @@ class HttpClient:
                     exc.error.attempts = attempt + 1
                     raise exc.error from None
                 wait = self.retry.delay(attempt, exc.retry_after)
+                if exc.key is not None and self.keys is not None and self.keys.rest(exc.key, wait):
+                    wait = 0.0  # another key is ready: rotate instead of waiting
                 log.warning("%s; retry %d/%d in %.1fs", exc.error, attempt + 1, limit, wait)
                 time.sleep(wait)
                 attempt += 1
 
     def _attempt(self, url: str, params: Params | None, shown: str, *, retry: bool) -> Any:
+        key = None
+        if self.keys is not None:
+            key, wait = self.keys.acquire()
+            if wait > 0:
+                time.sleep(wait)
+            params = {**(params or {}), self.key_param: key}
         if self.limiter:
             self.limiter.acquire()
         self.stats.add(retry=retry)
@@ -230,7 +279,8 @@ class HttpClient:
         status = response.status_code
         if status in RETRY_STATUSES:
             error = HttpStatusError(f"HTTP {status} from {shown}", url=shown, status=status)
-            raise _Retryable(error, parse_retry_after(response.headers.get("Retry-After")))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise _Retryable(error, retry_after, key=key if status == 429 else None)
         if status >= 400:
             raise HttpStatusError(
                 f"HTTP {status} from {shown}: {_snippet(response.content)}",

@@ -102,6 +102,7 @@ class OpsState:
     """What the load log says about one dataset, read once per run."""
 
     done: list[tuple[datetime, datetime]] = field(default_factory=list)
+    last_snapshot: datetime | None = None  # when a whole-list (no window) load last succeeded
 
     @property
     def last_end(self) -> datetime | None:
@@ -174,6 +175,14 @@ def read_done_windows(con: Any, source: str, datasets: Sequence[str]) -> dict[st
     ).fetchall()
     for dataset, start, end in rows:
         states[dataset].done.append((start.astimezone(UTC), end.astimezone(UTC)))
+    snapshots = con.execute(
+        "select dataset, max(finished_at) from ops.load_log where source = ? and window_start is null "
+        "and status in ('ok', 'empty', 'fallback') and dataset in (select unnest(?::varchar[])) "
+        "group by dataset",
+        [source, list(datasets)],
+    ).fetchall()
+    for dataset, finished in snapshots:
+        states[dataset].last_snapshot = finished.astimezone(UTC)
     return states
 
 

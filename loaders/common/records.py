@@ -78,6 +78,27 @@ def natural_key(record: Mapping[str, Any], key_fields: Sequence[str]) -> str:
     return orjson.dumps([record.get(name) for name in key_fields]).decode()
 
 
+def latest_per_key(
+    records: list[Mapping[str, Any]], key_fields: Sequence[str], published_field: str | None
+) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """One record per natural key: the latest-published one (the first seen on a tie, as some
+    endpoints list newest first). Returns the records and their encoded keys, in input order."""
+    keys = [natural_key(r, key_fields) for r in records]
+    if len(set(keys)) == len(keys):
+        return records, keys
+    chosen: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        held = chosen.get(key)
+        if held is None or (
+            published_field is not None
+            and str(records[index].get(published_field) or "")
+            > str(records[held].get(published_field) or "")
+        ):
+            chosen[key] = index
+    kept = sorted(chosen.values())
+    return [records[i] for i in kept], [keys[i] for i in kept]
+
+
 def _jsonish(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -196,6 +217,7 @@ def records_to_table(
     loaded_at: datetime,
     extra_columns: Mapping[str, Iterable[Any]] | None = None,
     notes: list[str] | None = None,
+    keys: Sequence[str] | None = None,
 ) -> pa.Table:
     """Typed Arrow table for `records`: declared fields in order, then the standard columns."""
     columns: dict[str, pa.Array] = {}
@@ -204,9 +226,9 @@ def records_to_table(
     n = len(records)
     columns["_source"] = pa.array([source] * n, type=pa.string())
     columns["_record_hash"] = pa.array([record_hash(r) for r in records], type=pa.string())
-    columns["_natural_key"] = pa.array(
-        [natural_key(r, key_fields) for r in records], type=pa.string()
-    )
+    if keys is None:
+        keys = [natural_key(r, key_fields) for r in records]
+    columns["_natural_key"] = pa.array(keys, type=pa.string())
     columns["_loaded_at"] = pa.array([loaded_at] * n, type=pa.timestamp("us", tz="UTC"))
     for name, values in (extra_columns or {}).items():
         columns[name] = pa.array(list(values))

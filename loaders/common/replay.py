@@ -16,6 +16,7 @@ Tests can also register records or scripted faults (429, 500, HTML, truncated bo
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import csv
 import io
@@ -26,7 +27,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,56 @@ class RecordSet:
     exact: dict[str, bytes] = field(default_factory=dict)  # canonical query -> recorded bytes
     envelope: str | None = None  # a JSON template with "$records" for non-BMRS shapes
     match: dict[str, str] = field(default_factory=dict)  # query param -> field it must equal
+    _index: list[tuple[datetime, int]] | None = field(default=None, repr=False)
+    _field_is_date: bool = field(default=False, repr=False)
+
+    def in_window(
+        self, lo: datetime | date | None, hi: datetime | date | None
+    ) -> list[dict[str, Any]]:
+        """Records whose time field lies in [lo, hi] (inclusive, like the API), in served order.
+        Dates compare as whole days. Sorted once, then bisected: large synthetic sets stay fast."""
+        if self._index is None:
+            points = []
+            for i, record in enumerate(self.records):
+                value = record.get(self.time_field or "")
+                if value is not None:
+                    points.append((_as_datetime(_parse_point(str(value))), i))
+                    self._field_is_date = len(str(value)) == 10
+            self._index = sorted(points)
+        lo_t, hi_t = _bounds(lo, hi, self._field_is_date)
+        times = [t for t, _ in self._index] if len(self._index) < 50_000 else None
+        if times is None:
+            start = bisect.bisect_left(self._index, (lo_t, -1)) if lo_t else 0
+            stop = (
+                bisect.bisect_right(self._index, (hi_t, len(self.records)))
+                if hi_t
+                else len(self._index)
+            )
+        else:
+            start = bisect.bisect_left(times, lo_t) if lo_t else 0
+            stop = bisect.bisect_right(times, hi_t) if hi_t else len(times)
+        return [self.records[i] for i in sorted(i for _, i in self._index[start:stop])]
+
+
+def _bounds(
+    lo: datetime | date | None, hi: datetime | date | None, field_is_date: bool
+) -> tuple[datetime | None, datetime | None]:
+    """Window bounds as UTC datetimes: date params cover whole days; a date field compares on
+    the days of datetime params."""
+
+    def day(point: datetime | date) -> datetime:
+        return _as_datetime(point.date() if isinstance(point, datetime) else point)
+
+    def is_date(point: datetime | date | None) -> bool:
+        return point is not None and not isinstance(point, datetime)
+
+    if field_is_date:
+        return (day(lo) if lo else None), (day(hi) if hi else None)
+    lo_t = _as_datetime(lo) if lo else None
+    hi_t = _as_datetime(hi) if hi else None
+    if is_date(hi) and hi_t is not None:
+        hi_t += timedelta(days=1) - timedelta(microseconds=1)
+    return lo_t, hi_t
 
 
 def _canonical(query: str) -> str:
@@ -80,17 +131,6 @@ def _as_datetime(point: datetime | date) -> datetime:
     if isinstance(point, datetime):
         return point if point.tzinfo else point.replace(tzinfo=UTC)
     return datetime(point.year, point.month, point.day, tzinfo=UTC)
-
-
-def _in_window(value: Any, lo: datetime | date | None, hi: datetime | date | None) -> bool:
-    if value is None:
-        return False
-    point = _parse_point(str(value))
-    if isinstance(point, datetime) and isinstance(lo, date) and not isinstance(lo, datetime):
-        point = point.date()
-    if isinstance(point, date) and not isinstance(point, datetime) and isinstance(lo, datetime):
-        lo, hi = (lo.date() if lo else None), (hi.date() if hi else None)
-    return (lo is None or point >= lo) and (hi is None or point <= hi)
 
 
 def csv_as_api_json(text: str) -> list[dict[str, Any]]:
@@ -191,7 +231,7 @@ class ReplayState:
             ):
                 records = []
         elif record_set.time_field and (lo or hi):
-            records = [r for r in records if _in_window(r.get(record_set.time_field), lo, hi)]
+            records = record_set.in_window(lo, hi)
         for param, name in record_set.match.items():
             if param in params:
                 records = [r for r in records if str(r.get(name)) == params[param]]

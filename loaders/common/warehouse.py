@@ -28,10 +28,26 @@ log = logging.getLogger(__name__)
 @contextlib.contextmanager
 def write_lock(settings: Settings, purpose: str) -> Iterator[None]:
     """Hold the warehouse write lock; waits with backoff, then fails with who holds it."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.lock_path
+    what = f"the warehouse {settings.duckdb_path} is being written by another process"
+    with file_lock(settings.lock_path, purpose, settings.lock_timeout_s, what):
+        yield
+
+
+@contextlib.contextmanager
+def run_lock(settings: Settings, pipeline_name: str) -> Iterator[None]:
+    """One run per dlt pipeline at a time (its working folder is not shared safely)."""
+    path = settings.pipelines_dir / f"{pipeline_name}.run.lock"
+    what = f"another `{pipeline_name}` load is running"
+    with file_lock(path, f"{pipeline_name} run", settings.lock_timeout_s, what):
+        yield
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, purpose: str, timeout_s: float, what: str) -> Iterator[None]:
+    """An exclusive advisory lock on `path`; waits with backoff, then names the holder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as handle:
-        deadline = time.monotonic() + settings.lock_timeout_s
+        deadline = time.monotonic() + timeout_s
         delay = 0.05
         while True:
             try:
@@ -40,8 +56,7 @@ def write_lock(settings: Settings, purpose: str) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusyError(
-                        f"the warehouse {settings.duckdb_path} is being written by another process "
-                        f"({_holder(path)}) and stayed locked for {settings.lock_timeout_s:.0f}s; "
+                        f"{what} ({_holder(path)}) and the lock stayed held for {timeout_s:.0f}s; "
                         "try again later or raise GRIDWAREHOUSE_LOCK_TIMEOUT_S"
                     ) from None
                 time.sleep(delay + random.uniform(0, delay))

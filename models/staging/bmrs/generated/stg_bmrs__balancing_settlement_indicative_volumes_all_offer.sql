@@ -1,0 +1,51 @@
+-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('bmrs', 'balancing_settlement_indicative_volumes_all_offer', [
+        ('created_date_time', 'timestamp'),
+        ('settlement_date', 'date'),
+        ('settlement_period', 'integer'),
+        ('start_time', 'timestamp'),
+        ('bm_unit', 'string'),
+        ('bm_unit_type', 'string'),
+        ('lead_party_name', 'string'),
+        ('national_grid_bm_unit', 'string'),
+        ('data_type', 'string'),
+        ('total_volume_accepted', 'number'),
+        ('pair_volumes', 'json'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        {{ utc_timestamp('created_date_time') }} as created_date_time_utc,
+        settlement_date,
+        settlement_period,
+        {{ utc_timestamp('start_time') }} as start_time_utc,
+        bm_unit,
+        bm_unit_type,
+        lead_party_name,
+        national_grid_bm_unit,
+        data_type,
+        total_volume_accepted,
+        pair_volumes,
+        {{ settlement_period_start_utc('settlement_date', 'settlement_period') }} as settlement_period_start_utc,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}
