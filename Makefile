@@ -15,7 +15,7 @@ help:  ## list the targets
 	@touch .uv-bootstrap
 
 install: .uv-bootstrap  ## install everything from uv.lock into .venv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@test -f profiles.yml || cp profiles.yml.example profiles.yml
 
 demo: install  ## load recorded real data through the real loaders, dbt build, docs

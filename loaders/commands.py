@@ -69,7 +69,7 @@ def run_bmrs(settings: Settings, tasks: list, *, pipeline_name: str = "bmrs") ->
     """Run BMRS window tasks through the shared engine, with progress on stderr. Ctrl-C (or
     SIGTERM) stops taking new windows, commits what was fetched, and returns."""
     from loaders.bmrs.source import BmrsAdapter
-    from loaders.common.engine import run_tasks
+    from loaders.common.engine import BatchLimits, run_tasks
     from loaders.progress import Progress
 
     adapter = BmrsAdapter(settings)
@@ -80,6 +80,9 @@ def run_bmrs(settings: Settings, tasks: list, *, pipeline_name: str = "bmrs") ->
                 tasks,
                 settings,
                 concurrency=settings.bmrs_concurrency,
+                limits=BatchLimits(
+                    settings.commit_rows, settings.commit_windows, settings.commit_seconds
+                ),
                 reporter=Progress(),
                 stop=stop,
                 requests_counter=lambda: adapter.client.stats.requests,

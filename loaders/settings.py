@@ -44,6 +44,7 @@ class Settings:
     target: str = "duckdb"
     data_dir: Path = Path("data")
     duckdb_path: Path = Path("data/gridwarehouse.duckdb")
+    duckdb_memory_limit: str = "512MB"
     log_level: str = "INFO"
     base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
     http_timeout_s: float = 60.0
@@ -56,6 +57,9 @@ class Settings:
     bmrs_api_key_param: str = "APIKey"
     bmrs_windows: Mapping[str, timedelta] = field(default_factory=dict)
     lock_timeout_s: float = 300.0
+    commit_rows: int = 250_000
+    commit_windows: int = 48
+    commit_seconds: float = 30.0
     bq_project: str | None = None
     bq_location: str = "EU"
     bq_dataset_prefix: str = ""
@@ -185,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         target=target,
         data_dir=data_dir,
         duckdb_path=duckdb_path,
+        duckdb_memory_limit=str(get("DUCKDB_MEMORY_LIMIT", "512MB")),
         log_level=log_level,
         base_urls=base_urls,
         http_timeout_s=float(num("HTTP_TIMEOUT_S", 60, float)),
@@ -197,6 +202,9 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         bmrs_api_key_param=str(get("BMRS_API_KEY_PARAM", "APIKey")),
         bmrs_windows=parse_window_overrides(str(get("BMRS_WINDOWS", "") or "")),
         lock_timeout_s=float(num("LOCK_TIMEOUT_S", 300, float)),
+        commit_rows=int(num("COMMIT_ROWS", 250_000, int)),
+        commit_windows=int(num("COMMIT_WINDOWS", 48, int)),
+        commit_seconds=float(num("COMMIT_SECONDS", 30.0, float)),
         bq_project=(str(get("BQ_PROJECT")) if get("BQ_PROJECT") else None),
         bq_location=str(get("BQ_LOCATION", "EU")),
         bq_dataset_prefix=str(get("BQ_DATASET_PREFIX", "")),

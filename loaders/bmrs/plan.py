@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from loaders.bmrs.catalogue import SNAPSHOT, Catalogue, Endpoint
 from loaders.bmrs.windows import plan_windows
+from loaders.common.checkpoint import INCREMENTAL_STEP, is_due
 from loaders.common.engine import Task
 from loaders.common.ops import OpsState
 from loaders.common.timeutil import floor_to
 from loaders.errors import UsageError
 
-# Incremental loads stop at "now" rounded down to this step, so a run repeated within the
-# step finds nothing due and returns at once.
-INCREMENTAL_STEP = timedelta(minutes=5)
 # A dataset never loaded before starts this far back on its first incremental run.
 FIRST_LOAD_LOOKBACK = timedelta(days=1)
 
@@ -82,14 +80,19 @@ def incremental_tasks(
     tasks = []
     for endpoint in endpoints:
         state = states.get(endpoint.name, OpsState())
-        if endpoint.window == SNAPSHOT:
-            # a whole-list endpoint is due once per refresh period (the registry daily)
-            if state.last_snapshot is None or state.last_snapshot < floor_to(now, endpoint.refresh):
-                tasks.append(Task(endpoint.name, plan_windows(endpoint, end, end)[0]))
+        snapshot = endpoint.window == SNAPSHOT
+        if not is_due(
+            snapshot=snapshot,
+            refresh=endpoint.refresh,
+            last_end=state.last_end,
+            last_snapshot=state.last_snapshot,
+            now=now,
+        ):
+            continue  # nothing new is due (a whole-list endpoint once per refresh period)
+        if snapshot:
+            tasks.append(Task(endpoint.name, plan_windows(endpoint, end, end)[0]))
             continue
         last = state.last_end
-        if last is not None and last >= end:
-            continue  # nothing new is due
         start = (last - trailing) if last is not None else end - FIRST_LOAD_LOOKBACK
         tasks.extend(Task(endpoint.name, w) for w in plan_windows(endpoint, start, end))
     return tasks

@@ -8,20 +8,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
+import orjson
 import pyarrow as pa
 
-from loaders.bmrs.catalogue import SCALAR_FIELD, Catalogue, Endpoint, load_catalogue
+from loaders.bmrs.catalogue import SCALAR_FIELD, SNAPSHOT, Catalogue, Endpoint, load_catalogue
 from loaders.bmrs.windows import plan_windows, request_for
 from loaders.common.engine import FetchResult, Task
-from loaders.common.http import HttpClient, KeyRing, RateLimiter, RetryPolicy
-from loaders.common.ops import SchemaChange
-from loaders.common.records import (
-    FieldSpec,
-    TypeDrift,
-    latest_per_key,
-    observed_fields,
-    records_to_table,
+from loaders.common.http import (
+    HttpClient,
+    KeyRing,
+    RateLimiter,
+    RetryPolicy,
+    decode_json,
+    malformed,
 )
+from loaders.common.jsonrows import Converted, convert
+from loaders.common.ops import SchemaChange
+from loaders.common.records import TypeDrift
 from loaders.errors import BadResponseError, SourceError, UnreachableError
 from loaders.settings import Settings
 
@@ -31,7 +34,7 @@ SOURCE = "bmrs"
 RAW_SCHEMA = "raw_bmrs"
 
 
-def extract_records(body: Any, endpoint: Endpoint, url: str) -> list[dict[str, Any]]:
+def extract_records(body: Any, endpoint: Endpoint, url: str) -> list[Any]:
     """Records from either body shape the API uses: {"data": [...]} or a bare array."""
     records = body["data"] if isinstance(body, dict) and "data" in body else body
     if records is None:
@@ -52,24 +55,26 @@ def extract_records(body: Any, endpoint: Endpoint, url: str) -> list[dict[str, A
     return records
 
 
-def schema_changes(
-    endpoint: Endpoint, records: list[dict[str, Any]]
-) -> tuple[list[FieldSpec], list[SchemaChange]]:
-    """Fields to land (declared + new ones as text) and the changes against the catalogue."""
-    seen = observed_fields(records)
-    declared = {f.name for f in endpoint.fields}
-    extra = [FieldSpec(name, "json") for name in seen if name not in declared]
+def records_array(body: bytes, endpoint: Endpoint, url: str) -> bytes:
+    """The body as a JSON array of record objects: bare arrays pass through untouched (the
+    common, large case); {"data": [...]} envelopes and lists of plain values are unwrapped."""
+    if not body.strip():
+        raise malformed(url, body, "empty body")
+    if body.lstrip()[:1] == b"[" and not endpoint.scalar_items:
+        return body
+    return orjson.dumps(extract_records(decode_json(body, url), endpoint, url))
+
+
+def schema_changes(endpoint: Endpoint, keys_seen: list[str], received: int) -> list[SchemaChange]:
+    """Fields new to the catalogue (landed as text) and catalogue fields absent from a response."""
+    declared = set(endpoint.field_names)
+    seen = set(keys_seen)
     changes = [
-        SchemaChange(
-            SOURCE,
-            endpoint.name,
-            f.name,
-            "added",
-            f"not in the catalogue; seen as {seen[f.name]}, landed as text",
-        )
-        for f in extra
+        SchemaChange(SOURCE, endpoint.name, name, "added", "not in the catalogue; landed as text")
+        for name in keys_seen
+        if name not in declared
     ]
-    if records:
+    if received:
         changes += [
             SchemaChange(
                 SOURCE,
@@ -78,10 +83,10 @@ def schema_changes(
                 "missing",
                 "in the catalogue but absent from every record of a response",
             )
-            for name in declared
+            for name in endpoint.field_names
             if name not in seen
         ]
-    return list(endpoint.fields) + extra, changes
+    return changes
 
 
 class BmrsAdapter:
@@ -107,32 +112,17 @@ class BmrsAdapter:
     def fetch(self, task: Task) -> FetchResult:
         endpoint = self.catalogue.get(task.dataset)
         path, params = request_for(endpoint, task.window)
-        started = datetime.now(UTC)
-        result = FetchResult(task=task, status="ok", started_at=started)
+        result = FetchResult(task=task, status="ok", started_at=datetime.now(UTC))
         try:
-            body, result.attempts = self.client.fetch_json(path, params)
-            records = extract_records(body, endpoint, self.client.url(path))
-            fields, changes = schema_changes(endpoint, records)
+            converted, result.attempts = self.client.fetch(
+                path, params, lambda body, url: self.decode(endpoint, body, url)
+            )
+            changes = schema_changes(endpoint, converted.keys_seen, converted.received)
             result.schema_changes = changes
-            result.notes += [f"{c.change} field {c.field}" for c in changes]
-            received = len(records)
-            records, keys = latest_per_key(records, endpoint.keys, endpoint.published_field)
-            if len(records) < received:
-                result.notes.append(
-                    f"{received - len(records)} records repeated a natural key; kept the latest published"
-                )
-            if records:
-                result.table = records_to_table(
-                    records,
-                    fields,
-                    endpoint.keys,
-                    source="api",
-                    loaded_at=self.loaded_at,
-                    notes=result.notes,
-                    keys=keys,
-                )
-            result.rows = len(records)
-            result.status = "ok" if records else "empty"
+            result.notes += [f"{c.change} field {c.field}" for c in changes] + converted.notes
+            result.table = converted.table
+            result.rows = converted.table.num_rows if converted.table is not None else 0
+            result.status = "ok" if result.rows else "empty"
         except TypeDrift as exc:
             result.status, result.error, result.error_kind = (
                 "failed",
@@ -148,8 +138,33 @@ class BmrsAdapter:
         result.finished_at = datetime.now(UTC)
         return result
 
+    def decode(self, endpoint: Endpoint, body: bytes, url: str) -> Converted:
+        """A response body as a typed table; a body that is not well-formed JSON is a
+        BadResponseError (retried), a value of the wrong type a TypeDrift (not retried)."""
+        import duckdb
+
+        array = records_array(body, endpoint, url)
+        try:
+            return convert(
+                array,
+                endpoint.fields,
+                endpoint.keys,
+                published_field=endpoint.published_field,
+                source="api",
+                loaded_at=self.loaded_at,
+                scratch=self.settings.data_dir / "tmp",
+            )
+        except duckdb.Error as exc:
+            raise malformed(url, body, str(exc).split("\n")[0]) from None
+
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
         return dataset_resource(self.catalogue.get(dataset), tables)
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        return {
+            e.name: {"snapshot": e.window == SNAPSHOT, "refresh_s": int(e.refresh.total_seconds())}
+            for e in self.catalogue
+        }
 
 
 def _kind(exc: SourceError) -> str:

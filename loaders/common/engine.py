@@ -7,6 +7,7 @@ summary and its exit code — lives here once and is the same for every source.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -81,6 +82,10 @@ class Adapter(Protocol):
     def fetch(self, task: Task) -> FetchResult: ...
 
     def resource(self, dataset: str, tables: list[Any]) -> Any: ...
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """Per dataset {"snapshot": bool, "refresh_s": int}, for the no-op checkpoint cache."""
+        ...
 
 
 @dataclass
@@ -278,8 +283,27 @@ class _Committer:
                 info = pipeline.load()
                 load_id = info.loads_ids[-1] if info.loads_ids else None
             _log_batch(self.settings, batch, self.run_id, self.adapter.source, load_id)
+            if self.settings.target == "duckdb":
+                _refresh_checkpoint(self.settings, self.adapter)
         for result in batch:
             result.table = None  # release memory as soon as the batch is safe
+        # dlt's extract leaves reference cycles that still hold the batch's Arrow buffers;
+        # collect them now, or a long load's memory grows by a batch's worth per commit
+        gc.collect()
+
+
+def _refresh_checkpoint(settings: Settings, adapter: Adapter) -> None:
+    """Rewrite the no-op cache from the load log (called under the write lock)."""
+    from loaders.common.checkpoint import write_cache
+    from loaders.common.ops import read_done_windows
+
+    datasets = adapter.describe()
+    con = connect_duckdb(settings)
+    try:
+        states = read_done_windows(con, adapter.source, list(datasets))
+    finally:
+        con.close()
+    write_cache(settings.pipelines_dir, settings.duckdb_path, adapter.source, datasets, states)
 
 
 def _log_batch(

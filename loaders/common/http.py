@@ -220,17 +220,28 @@ class HttpClient:
 
     def get_json(self, path: str, params: Params | None = None) -> Any:
         """GET `path` and return the decoded JSON body, retrying transient failures."""
-        return self.fetch_json(path, params)[0]
+        return self.fetch(path, params)[0]
 
     def fetch_json(self, path: str, params: Params | None = None) -> tuple[Any, int]:
-        """Like `get_json`, also returning how many attempts it took. A raised `SourceError`
-        carries `.attempts` too."""
+        """Like `get_json`, also returning how many attempts it took."""
+        return self.fetch(path, params)
+
+    def fetch(
+        self,
+        path: str,
+        params: Params | None = None,
+        decode: Callable[[bytes, str], Any] | None = None,
+    ) -> tuple[Any, int]:
+        """GET `path`, turn the body into a value with `decode(body, url)` (JSON by default), and
+        return it with the number of attempts. A body `decode` rejects with BadResponseError is
+        retried like a 5xx; a raised `SourceError` carries `.attempts`."""
         url = self.url(path)
         shown = redact_url(full_url(url, params))
+        decode = decode or decode_json
         attempt = 0
         while True:
             try:
-                return self._attempt(url, params, shown, retry=attempt > 0), attempt + 1
+                return self._attempt(url, params, shown, decode, retry=attempt > 0), attempt + 1
             except SourceError as exc:
                 exc.attempts = attempt + 1
                 raise
@@ -248,7 +259,15 @@ class HttpClient:
                 time.sleep(wait)
                 attempt += 1
 
-    def _attempt(self, url: str, params: Params | None, shown: str, *, retry: bool) -> Any:
+    def _attempt(
+        self,
+        url: str,
+        params: Params | None,
+        shown: str,
+        decode: Callable[[bytes, str], Any],
+        *,
+        retry: bool,
+    ) -> Any:
         key = None
         if self.keys is not None:
             key, wait = self.keys.acquire()
@@ -287,10 +306,6 @@ class HttpClient:
                 url=shown,
                 status=status,
             )
-        return self._decode(response, shown)
-
-    @staticmethod
-    def _decode(response: httpx.Response, shown: str) -> Any:
         body = response.content
         content_type = response.headers.get("Content-Type", "")
         head = body[:200].lstrip().lower()
@@ -303,15 +318,26 @@ class HttpClient:
                 )
             )
         try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise _Retryable(
-                BadResponseError(
-                    f"{shown} returned truncated or malformed JSON ({len(body)} bytes, {exc}); "
-                    "no rows were taken from it",
-                    url=shown,
-                )
-            ) from None
+            return decode(body, shown)
+        except BadResponseError as exc:
+            raise _Retryable(exc) from None
+
+
+def malformed(url: str, body: bytes, detail: object) -> BadResponseError:
+    """The error for a body that is not well-formed JSON (typically cut off in transit)."""
+    return BadResponseError(
+        f"{url} returned truncated or malformed JSON ({len(body)} bytes, {detail}); "
+        "no rows were taken from it",
+        url=url,
+    )
+
+
+def decode_json(body: bytes, url: str) -> Any:
+    """The default decoder: the whole body as JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise malformed(url, body, exc) from None
 
 
 def _snippet(body: bytes, limit: int = 120) -> str:

@@ -61,9 +61,10 @@ class RecordSet:
     to_param: str | None = None
     time_field: str | None = None
     overlap: tuple[str, str] | None = None  # recorded window, for records without a time field
-    exact: dict[str, bytes] = field(default_factory=dict)  # canonical query -> recorded bytes
+    exact: dict[str, bytes | Path] = field(default_factory=dict)  # canonical query -> bytes/file
     envelope: str | None = None  # a JSON template with "$records" for non-BMRS shapes
     match: dict[str, str] = field(default_factory=dict)  # query param -> field it must equal
+    delay_s: float = 0.0  # answer this much later (to make a long run long enough to interrupt)
     _index: list[tuple[datetime, int]] | None = field(default=None, repr=False)
     _field_is_date: bool = field(default=False, repr=False)
 
@@ -114,6 +115,11 @@ def _bounds(
     if is_date(hi) and hi_t is not None:
         hi_t += timedelta(days=1) - timedelta(microseconds=1)
     return lo_t, hi_t
+
+
+def canonical_query(params: dict[str, str]) -> str:
+    """The key under which a request's query is matched (parameter order does not matter)."""
+    return _canonical("&".join(f"{k}={v}" for k, v in params.items()))
 
 
 def _canonical(query: str) -> str:
@@ -210,8 +216,10 @@ class ReplayState:
             return 404, {"Content-Type": "application/json"}, body, 0.0
         exact = record_set.exact.get(_canonical(query))
         if exact is not None:
-            return 200, {"Content-Type": "application/json"}, exact, 0.0
-        return 200, {"Content-Type": "application/json"}, self._window_body(record_set, query), 0.0
+            body = exact.read_bytes() if isinstance(exact, Path) else exact
+            return 200, {"Content-Type": "application/json"}, body, record_set.delay_s
+        body = self._window_body(record_set, query)
+        return 200, {"Content-Type": "application/json"}, body, record_set.delay_s
 
     @staticmethod
     def _window_body(record_set: RecordSet, query: str) -> bytes:

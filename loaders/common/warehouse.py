@@ -117,7 +117,14 @@ def dlt_destination(settings: Settings) -> Any:
     import dlt
 
     if settings.target == "duckdb":
-        return dlt.destinations.duckdb(credentials=str(settings.duckdb_path.resolve()))
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        # DuckDB's buffer pool would otherwise keep growing with the table a load merges into
+        credentials = DuckDbCredentials(
+            str(settings.duckdb_path.resolve()),
+            global_config={"memory_limit": settings.duckdb_memory_limit},
+        )
+        return dlt.destinations.duckdb(credentials=credentials)
     from loaders.common.bigquery import bigquery_destination
 
     return bigquery_destination(settings)

