@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from loaders import __version__
 from loaders.errors import GridwarehouseError, UsageError
 
-SOURCES = ("bmrs",)
+SOURCES = ("bmrs", "neso", "dno")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,6 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="start", metavar="DATE", help="start (YYYY-MM-DD or ISO datetime, UTC)"
     )
     load.add_argument("--to", dest="end", metavar="DATE", help="end, exclusive (default: now)")
+    load.add_argument(
+        "--dno",
+        action="append",
+        default=[],
+        metavar="DNO",
+        help="dno: only these DNO groups (UKPN, SPEN, NPg, ENWL, NGED, SSEN)",
+    )
+    load.add_argument(
+        "--file",
+        metavar="FILE",
+        help="dno: load a CSV/XLSX downloaded by hand (with one --dno and one --dataset kind)",
+    )
+    load.add_argument(
+        "--force",
+        action="store_true",
+        help="dno: ask portals that refused recently too; neso: reload loaded resources",
+    )
 
     backfill = commands.add_parser(
         "backfill",
@@ -79,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backfill.add_argument("--from", dest="start", metavar="DATE", required=True, help="start (UTC)")
     backfill.add_argument("--to", dest="end", metavar="DATE", required=True, help="end, exclusive")
+
+    check = commands.add_parser(
+        "check-endpoints",
+        help="probe every configured endpoint and the warehouse",
+        description="Probe BMRS, NESO, every configured DNO dataset, the IRIS "
+        "namespace (when configured) and the warehouse; print a table, record it in "
+        "ops.endpoint_status, and exit 1 when a required endpoint is down.",
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable output")
 
     datasets = commands.add_parser("datasets", help="list the datasets a source can load")
     datasets_cmd = datasets.add_subparsers(
@@ -192,10 +218,29 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = load_settings()
     _setup_logging(args.log_level or settings.log_level)
     if args.command == "load":
-        from loaders.commands import load
+        from loaders.commands import load, load_dno
 
+        if args.source == "dno":
+            return load_dno(
+                settings,
+                args.dataset,
+                args.dno,
+                all_=args.all,
+                force=args.force,
+                file=args.file,
+                start=args.start,
+                end=args.end,
+            )
+        if args.dno or args.file:
+            raise UsageError("--dno and --file apply to `load dno` only")
         return load(
-            settings, args.source, args.dataset, all_=args.all, start=args.start, end=args.end
+            settings,
+            args.source,
+            args.dataset,
+            all_=args.all,
+            start=args.start,
+            end=args.end,
+            force=args.force,
         )
     if args.command == "datasets":
         from loaders.commands import list_datasets
@@ -207,6 +252,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from loaders.commands import backfill
 
         return backfill(settings, args.source, args.dataset, start=args.start, end=args.end)
+    if args.command == "check-endpoints":
+        from loaders.endpoints import check
+
+        return check(settings, as_json=args.json)
+    if args.command == "check-endpoints":
+        from loaders.endpoints import check
+
+        return check(settings, as_json=args.json)
     if args.command == "build":
         from loaders.common.dbt import build
 

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from loaders.common.engine import RunSummary
 from loaders.common.timeutil import parse_user_datetime
@@ -40,8 +41,13 @@ def load(
     all_: bool,
     start: str | None,
     end: str | None,
+    force: bool = False,
 ) -> int:
     """`gridwarehouse load <source>`: a range, or incrementally from the load log."""
+    if source == "neso":
+        return load_neso(settings, list(names), all_=all_, start=start, end=end, force=force)
+    if source == "dno":
+        raise UsageError("use load_dno for DNO portals")
     if source != "bmrs":
         raise UsageError(f"unknown source {source!r}")
     from loaders.bmrs.catalogue import load_catalogue
@@ -66,20 +72,39 @@ def load(
 
 
 def run_bmrs(settings: Settings, tasks: list, *, pipeline_name: str = "bmrs") -> RunSummary:
-    """Run BMRS window tasks through the shared engine, with progress on stderr. Ctrl-C (or
-    SIGTERM) stops taking new windows, commits what was fetched, and returns."""
+    """Run BMRS window tasks through the shared engine."""
     from loaders.bmrs.source import BmrsAdapter
+
+    return run_source(
+        settings,
+        BmrsAdapter(settings),
+        tasks,
+        pipeline_name=pipeline_name,
+        concurrency=settings.bmrs_concurrency,
+    )
+
+
+def run_source(
+    settings: Settings,
+    adapter: Any,
+    tasks: list,
+    *,
+    pipeline_name: str,
+    concurrency: int,
+    initial_results: Sequence[Any] = (),
+) -> RunSummary:
+    """Run tasks through the shared engine with progress on stderr. Ctrl-C (or SIGTERM) stops
+    taking new tasks, commits what was fetched, and returns."""
     from loaders.common.engine import BatchLimits, run_tasks
     from loaders.progress import Progress
 
-    adapter = BmrsAdapter(settings)
     try:
         with graceful_stop() as stop:
             return run_tasks(
                 adapter,
                 tasks,
                 settings,
-                concurrency=settings.bmrs_concurrency,
+                concurrency=concurrency,
                 limits=BatchLimits(
                     settings.commit_rows, settings.commit_windows, settings.commit_seconds
                 ),
@@ -87,9 +112,87 @@ def run_bmrs(settings: Settings, tasks: list, *, pipeline_name: str = "bmrs") ->
                 stop=stop,
                 requests_counter=lambda: adapter.client.stats.requests,
                 pipeline_name=pipeline_name,
+                initial_results=initial_results,
             )
     finally:
         adapter.close()
+
+
+def load_dno(
+    settings: Settings,
+    kinds: list[str],
+    dnos: list[str],
+    *,
+    all_: bool,
+    force: bool,
+    file: str | None,
+    start: str | None,
+    end: str | None,
+) -> int:
+    """`gridwarehouse load dno`: every configured dataset of the DNOs and kinds asked for (all by
+    default), or one file a user downloaded by hand (`--file F --dno X --dataset KIND`)."""
+    from pathlib import Path
+
+    from loaders.dno.source import KINDS, DnoAdapter, latest_refusals, load_portals
+
+    if start or end:
+        raise UsageError("DNO portals publish whole datasets; --from/--to do not apply")
+    portals = load_portals(settings)
+    unknown_kinds = [k for k in kinds if k not in KINDS]
+    if unknown_kinds:
+        raise UsageError(
+            f"unknown DNO dataset kind: {', '.join(unknown_kinds)}. Kinds: {', '.join(KINDS)}"
+        )
+    by_upper = {name.upper(): name for name in portals}
+    unknown_dnos = [d for d in dnos if d.upper() not in by_upper]
+    if unknown_dnos:
+        raise UsageError(f"unknown DNO: {', '.join(unknown_dnos)}. DNOs: {', '.join(portals)}")
+    dnos = [by_upper[d.upper()] for d in dnos] or list(portals)
+    adapter = DnoAdapter(settings)
+    if file is not None:
+        if len(dnos) != 1 or len(kinds) != 1 or (dnos == list(portals) and len(portals) > 1):
+            raise UsageError(
+                "--file needs exactly one --dno and one --dataset (the kind), e.g. "
+                "--file headroom.csv --dno UKPN --dataset headroom"
+            )
+        tasks, known = [adapter.add_file(dnos[0], kinds[0], Path(file))], []
+    else:
+        tasks, known = adapter.plan(
+            dnos, kinds or list(KINDS), latest_refusals(settings), force=force
+        )
+    summary = run_source(
+        settings, adapter, tasks, pipeline_name="dno", concurrency=2, initial_results=known
+    )
+    print_summary(summary)
+    return summary.exit_code
+
+
+def load_neso(
+    settings: Settings,
+    names: list[str],
+    *,
+    all_: bool,
+    start: str | None,
+    end: str | None,
+    force: bool = False,
+) -> int:
+    """`gridwarehouse load neso`: every resource of the datasets that is new or changed."""
+    from loaders.neso.source import NesoAdapter, loaded_versions, resolve
+
+    if start or end:
+        raise UsageError("NESO datasets load whole published resources; --from/--to do not apply")
+    datasets = resolve(names, all_)
+    adapter = NesoAdapter(settings)
+    tasks, failures = adapter.plan(datasets, {} if force else loaded_versions(settings, datasets))
+    if not tasks and not failures:
+        adapter.close()
+        print("nothing to load: every resource is loaded at its latest version")
+        return 0
+    summary = run_source(
+        settings, adapter, tasks, pipeline_name="neso", concurrency=1, initial_results=failures
+    )
+    print_summary(summary)
+    return summary.exit_code
 
 
 def backfill(
@@ -175,6 +278,8 @@ def print_summary(summary: RunSummary, stream=None) -> None:
     )
     for name, d in sorted(summary.datasets.items()):
         parts = [f"{d.windows_ok} ok", f"{d.windows_empty} empty"]
+        if d.windows_skipped:
+            parts.append(f"{d.windows_skipped} skipped")
         if d.windows_failed:
             parts.append(f"{d.windows_failed} FAILED")
         print(f"  {name:<24} {d.rows:>10,} rows   {', '.join(parts)}", file=out)

@@ -1,8 +1,9 @@
 """`gridwarehouse demo` (what `make demo` runs): recorded real data, end to end, offline.
 
 A replay server on 127.0.0.1 answers with the real responses recorded from the BMRS Insights
-API (tests/data/recorded); the real loaders fetch them over HTTP into a DuckDB file of its own
-(data/demo/), then dbt builds and tests every model and writes the docs site.
+API, the NESO portal and UKPN's portal (tests/data/recorded); the real loaders fetch them over
+HTTP into a DuckDB file of its own (data/demo/), then dbt builds and tests every model and
+writes the docs site.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ DEMO_DATASETS = (
 def run_demo(data_dir: str = "data/demo") -> int:
     from loaders.bmrs.catalogue import load_catalogue
     from loaders.bmrs.plan import range_tasks, resolve_datasets
-    from loaders.commands import print_summary, run_bmrs
+    from loaders.commands import load_dno, load_neso, print_summary, run_bmrs
 
     base = load_settings()
     folder = Path(data_dir)
@@ -46,9 +47,15 @@ def run_demo(data_dir: str = "data/demo") -> int:
             target="duckdb",
             data_dir=folder,
             duckdb_path=folder / "gridwarehouse.duckdb",
-            base_urls={**base.base_urls, "bmrs": replay.base_url("bmrs")},
-            bmrs_requests_per_s=0.0,
-        )  # a local replay needs no politeness limit
+            base_urls={
+                **base.base_urls,
+                "bmrs": replay.base_url("bmrs"),
+                "neso": replay.base_url("neso") + "/api/3/action",
+            },
+            dno_base_urls={"UKPN": replay.base_url("dno") + "/ukpn"},
+            bmrs_requests_per_s=0.0,  # a local replay needs no politeness limit
+            rates={source: 0.0 for source in base.rates},
+        )
         _say(
             f"1/3 Loading recorded real BMRS data ({DEMO_FROM:%Y-%m-%d} to {DEMO_TO:%Y-%m-%d}) "
             f"from the replay server at {replay.base_url('bmrs')}"
@@ -58,6 +65,22 @@ def run_demo(data_dir: str = "data/demo") -> int:
         print_summary(summary)
         if summary.exit_code:
             return summary.exit_code
+        _say("   and NESO historic demand 2023 and UKPN 33 kV power flows (recorded real files)")
+        for code in (
+            load_neso(settings, ["historic_demand"], all_=False, start=None, end=None),
+            load_dno(
+                settings,
+                ["powerflow"],
+                ["UKPN"],
+                all_=False,
+                force=True,
+                file=None,
+                start=None,
+                end=None,
+            ),
+        ):
+            if code:
+                return code
     _say("2/3 Building and testing the dbt models (dbt build)")
     if run_dbt(settings, ["build"]) != 0:
         _say("dbt build failed: see the output above")
@@ -77,7 +100,8 @@ def _report(duckdb_path: Path) -> None:
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw_bmrs', 'marts', 'ops') and table_name not like '_dlt%' "
+            "where table_schema in ('raw_bmrs', 'raw_neso', 'raw_dno', 'marts', 'ops') "
+            "and table_name not like '_dlt%' "
             "order by 1, 2"
         ).fetchall()
         print("\nRows per table:")

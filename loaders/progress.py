@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from loaders.common.engine import FetchResult, RunSummary
+from loaders.common.engine import FAILED_STATUSES, FetchResult, RunSummary
 
 
 class Progress:
@@ -29,16 +29,16 @@ class Progress:
     def window_done(self, result: FetchResult) -> None:
         self.done += 1
         self.rows += result.rows
-        self.failed += result.status == "failed"
+        failed = result.status in FAILED_STATUSES
+        self.failed += failed
         if self.tty:
             self._bar()
             return
-        what = f"{result.rows} rows" if result.status != "failed" else f"FAILED: {result.error}"
-        if result.status == "empty":
-            what = "no rows"
-        self._line(
-            f"[{self.done}/{self.total}] {result.task.dataset} {result.task.window.label()}: {what}"
-        )
+        what = f"{result.status.upper()}: {result.error}" if failed else f"{result.rows} rows"
+        if result.status in ("empty", "skipped"):
+            what = "no rows" if result.status == "empty" else f"skipped: {result.error}"
+        where = result.task.part or result.task.window.label()
+        self._line(f"[{self.done}/{self.total}] {result.task.dataset} {where}: {what}")
 
     def committed(self, windows: int, rows: int) -> None:
         if not self.tty:

@@ -25,6 +25,10 @@ DEFAULT_BASE_URLS = {
     "isone": "https://webservices.iso-ne.com/api/v1.1",
 }
 
+DEFAULT_RATES = {"neso": 1.0, "dno": 2.0, "isone": 1.0}
+# Variables that hold secrets by their name's ending (DNO portal tokens are named in their config).
+SECRET_SUFFIXES = ("_TOKEN", "_API_KEY", "_API_KEYS", "_PASSWORD", "_SECRET", "_CONNECTION_STRING")
+
 # Names that may only come from the environment (or .env), never from gridwarehouse.toml.
 SECRET_NAMES = (
     "BMRS_API_KEYS",
@@ -53,6 +57,9 @@ class Settings:
     http_backoff_max_s: float = 60.0
     bmrs_concurrency: int = 4
     bmrs_requests_per_s: float = 10.0
+    # other sources' polite request rates (requests per second), e.g. NESO asks for <= 1/s
+    rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    dno_base_urls: Mapping[str, str] = field(default_factory=dict)
     bmrs_trailing_minutes: int = 60
     bmrs_api_key_param: str = "APIKey"
     bmrs_windows: Mapping[str, timedelta] = field(default_factory=dict)
@@ -60,6 +67,7 @@ class Settings:
     commit_rows: int = 250_000
     commit_windows: int = 48
     commit_seconds: float = 30.0
+    iris_namespace: str = "elexon-insights-iris.servicebus.windows.net"
     bq_project: str | None = None
     bq_location: str = "EU"
     bq_dataset_prefix: str = ""
@@ -79,6 +87,9 @@ class Settings:
     def secret(self, name: str) -> str | None:
         return self.secrets.get(name) or None
 
+    def requests_per_s(self, source: str) -> float:
+        return self.bmrs_requests_per_s if source == "bmrs" else self.rates.get(source, 1.0)
+
 
 def _read_toml(path: Path) -> dict[str, object]:
     if not path.exists():
@@ -95,7 +106,7 @@ def _read_toml(path: Path) -> dict[str, object]:
                 flat[f"{key}_{sub}".upper()] = subvalue
         else:
             flat[key.upper()] = value
-    leaked = [name for name in flat if name in SECRET_NAMES]
+    leaked = [name for name in flat if name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)]
     if leaked:
         raise ConfigError(
             f"{path} sets {', '.join(sorted(leaked))}: secrets are read from the environment "
@@ -184,7 +195,20 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
     def num(name: str, default: float, kind: type) -> float | int:
         return _number(get(name, default), f"GRIDWAREHOUSE_{name}", kind)
 
-    secrets = {name: environ[name] for name in SECRET_NAMES if environ.get(name)}
+    secrets = {
+        name: value
+        for name, value in environ.items()
+        if value and (name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES))
+    }
+    rates = {
+        source: float(num(f"{source.upper()}_REQUESTS_PER_S", rate, float))
+        for source, rate in DEFAULT_RATES.items()
+    }
+    dno_base_urls = {
+        key.removeprefix("GRIDWAREHOUSE_DNO_").removesuffix("_BASE_URL"): value.rstrip("/")
+        for key, value in environ.items()
+        if key.startswith("GRIDWAREHOUSE_DNO_") and key.endswith("_BASE_URL") and value
+    }
     return Settings(
         target=target,
         data_dir=data_dir,
@@ -198,6 +222,8 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         http_backoff_max_s=float(num("HTTP_BACKOFF_MAX_S", 60.0, float)),
         bmrs_concurrency=int(num("BMRS_CONCURRENCY", 4, int)),
         bmrs_requests_per_s=float(num("BMRS_REQUESTS_PER_S", 10.0, float)),
+        rates=rates,
+        dno_base_urls=dno_base_urls,
         bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int)),
         bmrs_api_key_param=str(get("BMRS_API_KEY_PARAM", "APIKey")),
         bmrs_windows=parse_window_overrides(str(get("BMRS_WINDOWS", "") or "")),
@@ -205,6 +231,9 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         commit_rows=int(num("COMMIT_ROWS", 250_000, int)),
         commit_windows=int(num("COMMIT_WINDOWS", 48, int)),
         commit_seconds=float(num("COMMIT_SECONDS", 30.0, float)),
+        iris_namespace=str(
+            environ.get("IRIS_NAMESPACE") or "elexon-insights-iris.servicebus.windows.net"
+        ),
         bq_project=(str(get("BQ_PROJECT")) if get("BQ_PROJECT") else None),
         bq_location=str(get("BQ_LOCATION", "EU")),
         bq_dataset_prefix=str(get("BQ_DATASET_PREFIX", "")),

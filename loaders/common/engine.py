@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # Failures that mean the configured endpoint is not the API at all (wrong URL, offline, an HTML
 # page): the run stops at the first one instead of failing every remaining window the same way.
 FATAL_KINDS = ("unreachable", "bad_response")
+# Statuses of a window that did not load (see CONTRACTS.md); "skipped" is neither.
+FAILED_STATUSES = ("failed", "forbidden", "needs_token", "not_found")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Window:
 
     def label(self) -> str:
         if self.start is None or self.end is None:
-            return "snapshot"
+            return "whole dataset"
         fmt = "%Y-%m-%dT%H:%MZ"
         return f"{self.start.strftime(fmt)}→{self.end.strftime(fmt)}"
 
@@ -54,6 +56,7 @@ class Window:
 class Task:
     dataset: str
     window: Window
+    part: str | None = None  # a sub-unit of a window, e.g. a portal resource or a DNO
 
 
 @dataclass
@@ -93,6 +96,7 @@ class DatasetSummary:
     windows_ok: int = 0
     windows_empty: int = 0
     windows_failed: int = 0
+    windows_skipped: int = 0
     rows: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -128,11 +132,15 @@ class RunSummary:
 
     def record(self, result: FetchResult) -> None:
         entry = self.datasets[result.task.dataset]
-        if result.status == "failed":
+        if result.status in FAILED_STATUSES:
             entry.windows_failed += 1
-            entry.errors.append(f"{result.task.window.label()}: {result.error}")
+            where = result.task.part or result.task.window.label()
+            entry.errors.append(f"{where}: {result.error}")
             if result.error_kind not in FATAL_KINDS:
                 self.fatal_only = False
+        elif result.status == "skipped":
+            entry.windows_skipped += 1
+            entry.errors.append(f"skipped: {result.error}")
         elif result.status == "empty":
             entry.windows_empty += 1
         else:
@@ -170,6 +178,7 @@ def run_tasks(
     stop: threading.Event | None = None,
     requests_counter: Callable[[], int] | None = None,
     pipeline_name: str | None = None,
+    initial_results: Sequence[FetchResult] = (),
 ) -> RunSummary:
     """Fetch every task (bounded concurrency), commit in batches, and log every window.
 
@@ -182,8 +191,12 @@ def run_tasks(
     committer = _Committer(adapter, settings, summary.run_id, pipeline_name or adapter.source)
     began = time.monotonic()
     if reporter:
-        reporter.start(len(tasks))
-    batch: list[FetchResult] = []
+        reporter.start(len(tasks) + len(initial_results))
+    batch: list[FetchResult] = list(initial_results)  # outcomes known before fetching (refusals)
+    for result in batch:
+        summary.record(result)
+        if reporter:
+            reporter.window_done(result)
     batch_rows = 0
     batch_began = time.monotonic()
     pending: set[Future[FetchResult]] = set()
@@ -217,7 +230,7 @@ def run_tasks(
                         reporter.window_done(result)
                     batch.append(result)
                     batch_rows += result.rows
-                    if result.status == "failed" and result.error_kind in FATAL_KINDS:
+                    if result.status in FAILED_STATUSES and result.error_kind in FATAL_KINDS:
                         summary.aborted = result.error
                 if (
                     batch_rows >= limits.rows
@@ -268,7 +281,9 @@ class _Committer:
 
     def commit(self, batch: list[FetchResult]) -> None:
         """dlt extract + normalize outside the warehouse lock; load + load log inside it."""
-        loaded = [r for r in batch if r.status != "failed" and r.table is not None and r.rows]
+        loaded = [
+            r for r in batch if r.status not in FAILED_STATUSES and r.table is not None and r.rows
+        ]
         load_id = None
         pipeline = None
         if loaded:
@@ -326,7 +341,7 @@ def _log_batch(
                 error=r.error,
                 notes=notes,
                 run_id=run_id,
-                load_id=load_id if r.status not in ("failed",) else None,
+                load_id=load_id if r.status not in FAILED_STATUSES else None,
             )
         )
         changes.extend(r.schema_changes)

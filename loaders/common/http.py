@@ -216,6 +216,9 @@ class HttpClient:
         self.close()
 
     def url(self, path: str) -> str:
+        """`path` under the base URL; an absolute URL (a portal's download link) as it is."""
+        if path.startswith(("http://", "https://")):
+            return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def get_json(self, path: str, params: Params | None = None) -> Any:

@@ -119,9 +119,22 @@ def _text_counts(fields: Sequence[FieldSpec]) -> list[str]:
     ]
 
 
-def array_bytes(body: Any, raw: bytes) -> bytes:
-    """The JSON array of records in a body that is either a bare array or {"data": [...]}."""
-    return raw if isinstance(body, list) else orjson.dumps(body)
+def csv_array(text: str, *, upper: bool = False) -> bytes:
+    """CSV rows (header first) as a JSON array of objects, empty cells as null; `upper` makes
+    the header names upper-case (portals vary the case of one dataset's headers)."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, [])
+    names = [h.strip().upper() if upper else h.strip() for h in header]
+    return orjson.dumps(
+        [
+            {n: (v if v != "" else None) for n, v in zip(names, row, strict=False)}
+            for row in reader
+            if row
+        ]
+    )
 
 
 def convert(
@@ -133,8 +146,10 @@ def convert(
     source: str,
     loaded_at: datetime,
     scratch: Path | None = None,
+    text_notes: bool = True,
 ) -> Converted:
-    """Typed table (declared fields, then any new ones as text, then the standard columns)."""
+    """Typed table (declared fields, then any new ones as text, then the standard columns).
+    `text_notes=False` for sources whose values are all text by nature (CSV files)."""
     stripped = array.strip()
     if stripped in (b"[]", b""):
         return Converted(None, 0)
@@ -145,7 +160,10 @@ def convert(
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(array)
-        return _convert_file(con, name, fields, key_fields, published_field, source, loaded_at)
+        converted = _convert_file(con, name, fields, key_fields, published_field, source, loaded_at)
+        if not text_notes:
+            converted.notes = [n for n in converted.notes if "text values parsed" not in n]
+        return converted
     finally:
         con.close()
         os.unlink(name)

@@ -53,6 +53,7 @@ class FieldSpec:
 
     name: str
     type: str
+    formats: tuple[str, ...] = ()  # extra strptime formats for dates/timestamps ("%d-%b-%Y")
 
     @property
     def column(self) -> str:

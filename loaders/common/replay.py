@@ -49,6 +49,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     content_type: str = "application/json"
+    exact_only: bool = False  # recorded requests only: any other query is a 404
 
 
 @dataclass
@@ -65,6 +66,10 @@ class RecordSet:
     envelope: str | None = None  # a JSON template with "$records" for non-BMRS shapes
     match: dict[str, str] = field(default_factory=dict)  # query param -> field it must equal
     delay_s: float = 0.0  # answer this much later (to make a long run long enough to interrupt)
+    body: bytes | None = None  # served as it is for any query (a file download)
+    page: tuple[str, str] | None = None  # (offset param, limit param) for paged APIs
+    content_type: str = "application/json"
+    exact_only: bool = False  # recorded requests only: any other query is a 404
     _index: list[tuple[datetime, int]] | None = field(default=None, repr=False)
     _field_is_date: bool = field(default=False, repr=False)
 
@@ -178,6 +183,18 @@ class ReplayState:
         base = routes_file.parent
         for route in spec["routes"]:
             raw = (base / route["file"]).read_bytes()
+            if route.get("format") == "file":  # a download: the file's bytes for any query
+                for serve in route["serve"]:
+                    self.routes[f"/{route['source']}{serve['path']}"] = RecordSet(
+                        records=[], body=raw, content_type=serve.get("content_type", "text/csv")
+                    )
+                continue
+            if route.get("format") == "exact":  # only the recorded request is answered
+                recorded = urlsplit(route["recorded_request"])
+                key = f"/{route['source']}{recorded.path}"
+                record_set = self.routes.setdefault(key, RecordSet(records=[], exact_only=True))
+                record_set.exact[_canonical(recorded.query)] = raw
+                continue
             if route.get("format") == "csv":
                 records = csv_as_api_json(raw.decode("utf-8"))
             else:
@@ -197,6 +214,7 @@ class ReplayState:
                     overlap=tuple(window["overlap"]) if "overlap" in window else None,
                     envelope=serve.get("envelope"),
                     match=route.get("match", {}),
+                    page=tuple(serve["page"]) if "page" in serve else None,
                 )
                 record_set.records.extend(records)
                 if serve["path"] == recorded.path and route.get("format") != "csv":
@@ -218,6 +236,16 @@ class ReplayState:
         if exact is not None:
             body = exact.read_bytes() if isinstance(exact, Path) else exact
             return 200, {"Content-Type": "application/json"}, body, record_set.delay_s
+        if record_set.body is not None:
+            return (
+                200,
+                {"Content-Type": record_set.content_type},
+                record_set.body,
+                record_set.delay_s,
+            )
+        if record_set.exact_only:
+            body = orjson.dumps({"error": f"no recorded response for {path}?{query}"})
+            return 404, {"Content-Type": "application/json"}, body, 0.0
         body = self._window_body(record_set, query)
         return 200, {"Content-Type": "application/json"}, body, record_set.delay_s
 
@@ -243,10 +271,13 @@ class ReplayState:
         for param, name in record_set.match.items():
             if param in params:
                 records = [r for r in records if str(r.get(name)) == params[param]]
+        total = len(records)
+        if record_set.page is not None:
+            offset = int(params.get(record_set.page[0], 0))
+            records = records[offset : offset + int(params.get(record_set.page[1], 100))]
         if record_set.envelope:
-            return record_set.envelope.replace(
-                '"$records"', orjson.dumps(records).decode()
-            ).encode()
+            text = record_set.envelope.replace('"$total"', str(total))
+            return text.replace('"$records"', orjson.dumps(records).decode()).encode()
         if record_set.shape == "array":
             return orjson.dumps(records)
         return orjson.dumps({"data": records})

@@ -80,13 +80,24 @@ def replay() -> Iterator[ReplayServer]:
 def make_cli(tmp_path: Path, replay: ReplayServer) -> Cli:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWAREHOUSE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GRIDWAREHOUSE_") and not k.endswith(("_API_TOKEN", "_API_KEYS"))
+    }
     env.update(
         {
             "GRIDWAREHOUSE_DATA_DIR": str(data_dir),
             "GRIDWAREHOUSE_DUCKDB_PATH": str(data_dir / "gridwarehouse.duckdb"),
             "GRIDWAREHOUSE_BMRS_BASE_URL": replay.base_url("bmrs"),
             "GRIDWAREHOUSE_BMRS_REQUESTS_PER_S": "0",
+            "GRIDWAREHOUSE_NESO_BASE_URL": replay.base_url("neso") + "/api/3/action",
+            "GRIDWAREHOUSE_NESO_REQUESTS_PER_S": "0",
+            "GRIDWAREHOUSE_DNO_REQUESTS_PER_S": "0",
+            **{
+                f"GRIDWAREHOUSE_DNO_{dno}_BASE_URL": f"{replay.base_url('dno')}/{dno.lower()}"
+                for dno in ("UKPN", "SPEN", "NPG", "ENWL", "NGED", "SSEN")
+            },
             "GRIDWAREHOUSE_HTTP_BACKOFF_BASE_S": "0.01",
             "GRIDWAREHOUSE_HTTP_BACKOFF_MAX_S": "0.05",
             "GRIDWAREHOUSE_HTTP_MAX_RETRIES": "2",
