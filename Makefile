@@ -5,7 +5,8 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format docs generate clean
+.PHONY: help install demo test test-fast test-bigquery lint format docs generate clean
+EMULATOR_VENV := .venv-bqemulator
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -24,8 +25,16 @@ demo: install  ## load recorded real data through the real loaders, dbt build, d
 test: install  ## the whole test suite
 	$(RUN) pytest; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
+$(EMULATOR_VENV)/bin/python: tests/bigquery/emulator-requirements.txt .uv-bootstrap
+	$(UV) venv -q --allow-existing --python $(PYTHON) $(EMULATOR_VENV)
+	$(UV) pip install -q --python $(EMULATOR_VENV)/bin/python -r tests/bigquery/emulator-requirements.txt
+	@touch $@
+
+test-bigquery: install $(EMULATOR_VENV)/bin/python  ## BigQuery parity: the marts on a local emulator vs DuckDB
+	EMULATOR_PYTHON=$(abspath $(EMULATOR_VENV))/bin/python $(RUN) pytest -m bigquery tests/python/test_bigquery_parity.py
+
 test-fast: install  ## the suite without the slow end-to-end tests
-	$(RUN) pytest -m "not slow"
+	$(RUN) pytest -m "not slow and not bigquery"
 
 lint: install  ## ruff + sqlfluff (dbt templater)
 	$(RUN) ruff check loaders tests bench

@@ -106,6 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="machine-readable output")
 
+    export = commands.add_parser("export", help="export a mart for scripts and spreadsheets")
+    export_cmd = export.add_subparsers(dest="export_command", metavar="WHAT", parser_class=_Parser)
+    vlp = export_cmd.add_parser(
+        "vlp-batteries", help="battery BM units and their VLP flags (JSON or CSV)"
+    )
+    vlp.add_argument("--format", required=True, choices=["csv", "json"], help="output format")
+    vlp.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    vlp.add_argument(
+        "--variant",
+        default="all",
+        choices=["all", "vlp", "direct"],
+        help="CSV only: every battery, VLP-run only, or direct only",
+    )
+
     datasets = commands.add_parser("datasets", help="list the datasets a source can load")
     datasets_cmd = datasets.add_subparsers(
         dest="datasets_command", metavar="ACTION", parser_class=_Parser
@@ -217,6 +231,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     _pin_malloc_threshold()
     settings = load_settings()
     _setup_logging(args.log_level or settings.log_level)
+    if settings.target == "bigquery" and args.command in (
+        "load",
+        "backfill",
+        "build",
+        "check-endpoints",
+        "export",
+    ):
+        from loaders.common.bigquery import require_bigquery_settings
+
+        require_bigquery_settings(settings)  # one clear message before any work
     if args.command == "load":
         from loaders.commands import load, load_dno
 
@@ -252,10 +276,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         from loaders.commands import backfill
 
         return backfill(settings, args.source, args.dataset, start=args.start, end=args.end)
+    if args.command == "export":
+        if args.export_command is None:
+            raise UsageError("export what? `gridwarehouse export vlp-batteries --format csv|json`")
+        from loaders.export import export_vlp_batteries
+
+        return export_vlp_batteries(settings, args.format, args.out, args.variant)
     if args.command == "check-endpoints":
         from loaders.endpoints import check
 
         return check(settings, as_json=args.json)
+    if args.command == "export":
+        if args.export_command is None:
+            raise UsageError("export what? `gridwarehouse export vlp-batteries --format csv|json`")
+        from loaders.export import export_vlp_batteries
+
+        return export_vlp_batteries(settings, args.format, args.out, args.variant)
     if args.command == "check-endpoints":
         from loaders.endpoints import check
 

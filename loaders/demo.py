@@ -61,7 +61,12 @@ def run_demo(data_dir: str = "data/demo") -> int:
             f"from the replay server at {replay.base_url('bmrs')}"
         )
         endpoints = resolve_datasets(load_catalogue(), DEMO_DATASETS, False)
-        summary = run_bmrs(settings, range_tasks(endpoints, DEMO_FROM, DEMO_TO))
+        # the recorded DISBSAD actions: settlement period 40 of 1 May 2024 (18:30-19:00 UTC)
+        disbsad = resolve_datasets(load_catalogue(), ["BALANCING_NONBM_DISBSAD_DETAILS"], False)
+        tasks = range_tasks(endpoints, DEMO_FROM, DEMO_TO) + range_tasks(
+            disbsad, datetime(2024, 5, 1, 18, 30, tzinfo=UTC), datetime(2024, 5, 1, 19, tzinfo=UTC)
+        )
+        summary = run_bmrs(settings, tasks)
         print_summary(summary)
         if summary.exit_code:
             return summary.exit_code

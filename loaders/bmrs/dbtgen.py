@@ -177,6 +177,33 @@ def models_yml(endpoints: list[Endpoint]) -> str:
     return "\n".join(lines) + "\n"
 
 
+MACRO_PATH = PROJECT_ROOT / "macros" / "generated" / "settlement_datasets.sql"
+
+
+def settlement_datasets_macro(endpoints: list[Endpoint]) -> str:
+    """A macro listing every BMRS staging model keyed by settlement date and period (for the
+    completeness mart): a static list, so dbt sees each ref when it parses the project."""
+    entries = []
+    for e in endpoints:
+        names = set(e.field_names)
+        if "settlementDate" not in names:
+            continue
+        period = (
+            "settlement_period"
+            if "settlementPeriod" in names
+            else ("settlement_period_from" if "settlementPeriodFrom" in names else None)
+        )
+        if period and dict((f.name, f.type) for f in e.fields).get("settlementDate") == "date":
+            entries.append(f"        ('{e.name}', '{model_name(e)}', '{period}')")
+    body = ",\n".join(entries)
+    return (
+        HEADER.replace("-- ", "{# ", 1).replace("\n-- ", "\n   ").rstrip() + " #}\n"
+        "{% macro settlement_datasets() %}\n"
+        "    {{ return([\n" + body + "\n    ]) }}\n"
+        "{% endmacro %}\n"
+    )
+
+
 def render(staging_dir: Path = STAGING_DIR) -> dict[Path, str]:
     """Every generated file (path -> content)."""
     endpoints = list(load_catalogue())
@@ -184,6 +211,7 @@ def render(staging_dir: Path = STAGING_DIR) -> dict[Path, str]:
     files = {
         staging_dir / "_bmrs__sources.yml": sources_yml(endpoints),
         staging_dir / "generated" / "_bmrs__generated__models.yml": models_yml(generated),
+        MACRO_PATH: settlement_datasets_macro(endpoints),
     }
     for e in generated:
         files[staging_dir / "generated" / f"{model_name(e)}.sql"] = staging_sql(e)
@@ -194,6 +222,7 @@ def write(staging_dir: Path = STAGING_DIR) -> list[Path]:
     files = render(staging_dir)
     target = staging_dir / "generated"
     target.mkdir(parents=True, exist_ok=True)
+    MACRO_PATH.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.glob("*"):
         if stale not in files:
             stale.unlink()

@@ -158,7 +158,7 @@ class BmrsAdapter:
             raise malformed(url, body, str(exc).split("\n")[0]) from None
 
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
-        return dataset_resource(self.catalogue.get(dataset), tables)
+        return dataset_resource(self.catalogue.get(dataset), tables, target=self.settings.target)
 
     def describe(self) -> dict[str, dict[str, Any]]:
         return {
@@ -175,9 +175,11 @@ def _kind(exc: SourceError) -> str:
     return "http"
 
 
-def dataset_resource(endpoint: Endpoint, data: Any) -> Any:
-    """The dlt resource for one dataset: merge on the natural key into raw_bmrs.<dataset>."""
-    return dlt.resource(
+def dataset_resource(endpoint: Endpoint, data: Any, *, target: str = "duckdb") -> Any:
+    """The dlt resource for one dataset: merge on the natural key into raw_bmrs.<dataset>. On
+    BigQuery, tables with a settlement date are partitioned by it (and clustered by BM unit),
+    so the big ones (BOD, BOALF, PN) are scanned only for the days a query asks for."""
+    resource = dlt.resource(
         data,
         name=endpoint.table,
         table_name=endpoint.table,
@@ -185,6 +187,13 @@ def dataset_resource(endpoint: Endpoint, data: Any) -> Any:
         primary_key="_natural_key",
         max_table_nesting=0,
     )
+    types = {f.name: f.type for f in endpoint.fields}
+    if target == "bigquery" and types.get("settlementDate") == "date":
+        from dlt.destinations.adapters import bigquery_adapter
+
+        cluster = ["national_grid_bm_unit"] if "nationalGridBmUnit" in types else None
+        resource = bigquery_adapter(resource, partition="settlement_date", cluster=cluster)
+    return resource
 
 
 def make_client(settings: Settings) -> HttpClient:

@@ -29,9 +29,11 @@ def bigquery_destination(settings: Settings) -> Any:
     project = require_bigquery_settings(settings)
     key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if os.environ.get("BIGQUERY_EMULATOR_HOST"):
-        # A local emulator (tests): anonymous credentials, no Google round trip.
+        # A local emulator (tests): anonymous credentials, no Google round trip; the emulator
+        # cannot read dlt's gzipped load files.
         from google.auth.credentials import AnonymousCredentials
 
+        os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
         creds = GcpServiceAccountCredentials()
         creds.project_id = project
         GcpDefaultCredentials.parse_native_representation(creds, AnonymousCredentials())

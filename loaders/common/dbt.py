@@ -43,7 +43,9 @@ def run_dbt(settings: Settings, args: Sequence[str], *, lock: bool = True) -> in
         from loaders.common.bigquery import require_bigquery_settings
 
         require_bigquery_settings(settings)
-    ensure_profiles()
+    profiles_dir = Path(os.environ.get("GRIDWAREHOUSE_DBT_PROFILES_DIR") or PROJECT_ROOT)
+    if profiles_dir == PROJECT_ROOT:
+        ensure_profiles()
     dbt = Path(sys.executable).with_name("dbt")
     command = [
         str(dbt) if dbt.exists() else "dbt",
@@ -51,7 +53,7 @@ def run_dbt(settings: Settings, args: Sequence[str], *, lock: bool = True) -> in
         "--project-dir",
         str(PROJECT_ROOT),
         "--profiles-dir",
-        str(PROJECT_ROOT),
+        str(profiles_dir.resolve()),
     ]
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     if lock and settings.target == "duckdb":

@@ -16,7 +16,7 @@
 
 
 {# Fails for rows where `expression` is not true. #}
-{% test expression_is_true(model, expression) %}
+{% test expression_is_true(model, expression, column_name=none) %}
     select *
     from {{ model }}
     where not ({{ expression }})

@@ -1,16 +1,32 @@
 -- Accepted balancing actions per settlement period and BM unit, with who owns the unit,
--- what it runs on and where it connects, from the BM unit registry.
+-- what it runs on and where it connects, from the BM unit registry. Incremental: each build
+-- merges the last `incremental_lookback_days` settlement days again (late and revised
+-- acceptances), the same MERGE on DuckDB and BigQuery; `dbt build --full-refresh` rebuilds it.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='merge',
+    unique_key=['settlement_date', 'settlement_period', 'national_grid_bm_unit'],
+    on_schema_change='append_new_columns',
+    **partitioned_by_day('settlement_date', ['national_grid_bm_unit'])
+) }}
+
 with
 
 pieces as (
 
     select * from {{ ref('int_boalf_segments_split_by_period') }}
+    {% if is_incremental() %}
+        where settlement_date >= (
+            select {{ dbt.dateadd('day', - var('incremental_lookback_days'), 'max(settlement_date)') }}
+            from {{ this }}
+        )
+    {% endif %}
 
 ),
 
 units as (
 
-    select * from {{ ref('int_bm_units_deduplicated') }}
+    select * from {{ ref('int_bm_units_classified') }}
 
 ),
 
@@ -48,7 +64,7 @@ select
     units.fuel_type,
     units.bm_unit_type,
     units.gsp_group_id,
-    units.gsp_group_name,
+    units.gsp_group_source,
     per_period.acceptance_count,
     per_period.so_flagged_acceptance_count,
     per_period.stor_acceptance_count,

@@ -1,0 +1,48 @@
+-- System-flagged balancing per GSP group and day, beside NESO's published constraint costs for
+-- that day (national figures: the same on every region's row of a day).
+with
+
+regional as (
+
+    select
+        settlement_date,
+        coalesce(gsp_group_id, 'transmission') as gsp_group_id,
+        count(distinct national_grid_bm_unit) as units,
+        sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
+        sum(so_flagged_level_mwh) as so_flagged_level_mwh,
+        sum(estimated_cost_gbp) as estimated_cost_gbp
+    from {{ ref('fct_constraint_actions_daily') }}
+    group by 1, 2
+
+),
+
+neso as (
+
+    select
+        constraint_date,
+        sum(thermal_cost_gbp) as neso_thermal_cost_gbp,
+        sum(voltage_cost_gbp) as neso_voltage_cost_gbp,
+        sum(largest_loss_cost_gbp) as neso_largest_loss_cost_gbp,
+        sum(inertia_cost_gbp) as neso_inertia_cost_gbp
+    from {{ ref('stg_neso__constraint_breakdown') }}
+    where constraint_date is not null
+    group by 1
+
+)
+
+select
+    regional.settlement_date,
+    regional.gsp_group_id,
+    gsp_group_seed.gsp_group_name,
+    gsp_group_seed.dno_group,
+    regional.units,
+    regional.so_flagged_acceptance_count,
+    regional.so_flagged_level_mwh,
+    regional.estimated_cost_gbp,
+    neso.neso_thermal_cost_gbp,
+    neso.neso_voltage_cost_gbp,
+    neso.neso_largest_loss_cost_gbp,
+    neso.neso_inertia_cost_gbp
+from regional
+left join {{ ref('gsp_groups') }} as gsp_group_seed on regional.gsp_group_id = gsp_group_seed.gsp_group_id
+left join neso on regional.settlement_date = neso.constraint_date

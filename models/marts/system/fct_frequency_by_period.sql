@@ -1,0 +1,28 @@
+-- System frequency statistics per settlement period (FREQ readings, every 15 seconds).
+{{ config(**partitioned_by_day('settlement_date')) }}
+
+with
+
+readings as (
+
+    select
+        measurement_time_utc,
+        frequency,
+        {{ settlement_date_of('measurement_time_utc') }} as settlement_date,
+        {{ settlement_period_of('measurement_time_utc') }} as settlement_period
+    from {{ ref('stg_bmrs__freq') }}
+
+)
+
+select
+    settlement_date,
+    settlement_period,
+    {{ settlement_period_start_utc('settlement_date', 'settlement_period') }} as settlement_period_start_utc,
+    count(*) as readings,
+    min(frequency) as min_frequency_hz,
+    max(frequency) as max_frequency_hz,
+    avg(frequency) as mean_frequency_hz,
+    stddev_samp(frequency) as stddev_frequency_hz,
+    sum(case when frequency < 49.8 or frequency > 50.2 then 1 else 0 end) as readings_outside_operational_limits
+from readings
+group by 1, 2

@@ -1,0 +1,24 @@
+-- Generation by fuel type per settlement period (FUELHH half-hourly outturn, latest publication),
+-- interconnectors flagged so they can be split out (their fuel types start INT).
+{{ config(**partitioned_by_day('settlement_date', ['fuel_type'])) }}
+
+with
+
+outturn as (
+
+    {{ latest_per_key(
+        ref('stg_bmrs__fuelhh'), 'settlement_date, settlement_period, fuel_type', 'publish_time_utc desc'
+    ) }}
+
+)
+
+select
+    settlement_date,
+    settlement_period,
+    settlement_period_start_utc,
+    fuel_type,
+    generation as generation_mw,
+    publish_time_utc,
+    substr(fuel_type, 1, 3) = 'INT' as is_interconnector,
+    generation * 0.5 as generation_mwh
+from outturn

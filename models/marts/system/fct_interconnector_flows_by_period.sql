@@ -1,0 +1,10 @@
+-- Interconnector flows per settlement period, split out of the generation mix (positive into GB).
+select
+    settlement_date,
+    settlement_period,
+    settlement_period_start_utc,
+    fuel_type as interconnector,
+    generation_mw as flow_mw,
+    generation_mwh as flow_mwh
+from {{ ref('fct_generation_mix_by_period') }}
+where is_interconnector
