@@ -97,6 +97,35 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--from", dest="start", metavar="DATE", required=True, help="start (UTC)")
     backfill.add_argument("--to", dest="end", metavar="DATE", required=True, help="end, exclusive")
 
+    iris = commands.add_parser("iris", help="the IRIS real-time receiver (Azure Service Bus)")
+    iris_cmd = iris.add_subparsers(dest="iris_command", metavar="ACTION", parser_class=_Parser)
+    iris_run = iris_cmd.add_parser(
+        "run",
+        help="receive IRIS messages into raw_bmrs until stopped",
+        description="Receive BMRS datasets pushed by Elexon IRIS and land them in raw_bmrs "
+        "(the same tables as `load bmrs`), exactly once: each message is written to a landing "
+        "file and fsynced before it is completed, and landing files are flushed into the "
+        "warehouse every few seconds. Reconnects on its own; back-fills gaps from the BMRS API. "
+        "Stop it with SIGTERM or Ctrl-C: it finishes the batch in hand, flushes and exits 0. "
+        "Needs IRIS_CLIENT_ID, IRIS_CLIENT_SECRET, IRIS_TENANT_ID and IRIS_QUEUE_NAME "
+        "(or IRIS_CONNECTION_STRING).",
+    )
+    iris_run.add_argument(
+        "--archive", metavar="DIR", help="also keep every message as DIR/<DATASET>/<file>.json"
+    )
+    iris_run.add_argument(
+        "--archive-keep-days",
+        type=float,
+        default=3.0,
+        metavar="DAYS",
+        help="delete archive files older than this (default 3, the queue's own retention)",
+    )
+    iris_run.add_argument(
+        "--drain",
+        action="store_true",
+        help="exit once the queue is empty (for a cron job instead of a service)",
+    )
+
     check = commands.add_parser(
         "check-endpoints",
         help="probe every configured endpoint and the warehouse",
@@ -286,16 +315,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         from loaders.endpoints import check
 
         return check(settings, as_json=args.json)
-    if args.command == "export":
-        if args.export_command is None:
-            raise UsageError("export what? `gridwarehouse export vlp-batteries --format csv|json`")
-        from loaders.export import export_vlp_batteries
+    if args.command == "iris":
+        if args.iris_command is None:
+            raise UsageError("iris what? `gridwarehouse iris run [--archive DIR]`")
+        from loaders.commands import iris_run
 
-        return export_vlp_batteries(settings, args.format, args.out, args.variant)
-    if args.command == "check-endpoints":
-        from loaders.endpoints import check
-
-        return check(settings, as_json=args.json)
+        return iris_run(
+            settings,
+            archive=args.archive,
+            keep_days=args.archive_keep_days,
+            drain=args.drain,
+        )
     if args.command == "build":
         from loaders.common.dbt import build
 
@@ -313,7 +343,7 @@ def _setup_logging(level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "dlt"):
+    for noisy in ("httpx", "httpcore", "dlt", "azure"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
 
 

@@ -363,3 +363,40 @@ def _fmt_delta(delta: timedelta | None) -> str | None:
     if delta % timedelta(hours=1) == timedelta(0):
         return f"{int(delta.total_seconds() // 3600)}h"
     return f"{int(delta.total_seconds() // 60)}m"
+
+
+def iris_run(settings: Settings, *, archive: str | None, keep_days: float, drain: bool) -> int:
+    """`gridwarehouse iris run`: receive until SIGTERM/Ctrl-C (or, with --drain, until empty)."""
+    from pathlib import Path
+
+    from loaders.iris.receiver import IrisReceiver
+
+    if keep_days <= 0:
+        raise UsageError("--archive-keep-days must be more than 0")
+    with iris_stop() as stop:
+        receiver = IrisReceiver(
+            settings,
+            archive=Path(archive) if archive else None,
+            archive_keep_days=keep_days,
+            drain=drain,
+            stop=stop,
+        )
+        return receiver.run()
+
+
+@contextlib.contextmanager
+def iris_stop():
+    """SIGTERM/SIGINT ask the receiver to finish its batch, flush and exit 0."""
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

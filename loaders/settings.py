@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from loaders.errors import ConfigError
@@ -68,6 +68,15 @@ class Settings:
     commit_windows: int = 48
     commit_seconds: float = 30.0
     iris_namespace: str = "elexon-insights-iris.servicebus.windows.net"
+    iris_client_id: str | None = None
+    iris_tenant_id: str | None = None
+    iris_queue_name: str | None = None
+    iris_secret_expires: date | None = None
+    iris_batch_size: int = 100
+    iris_max_wait_s: float = 5.0
+    iris_flush_seconds: float = 10.0
+    iris_flush_messages: int = 2000
+    iris_backfill: bool = True
     bq_project: str | None = None
     bq_location: str = "EU"
     bq_dataset_prefix: str = ""
@@ -157,6 +166,26 @@ def _number(raw: object, name: str, kind: type) -> float | int:
         raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
 
 
+def _iso_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        raise ConfigError(
+            f"IRIS_CLIENT_SECRET_EXPIRES={text!r} is not an ISO date like 2027-03-31"
+        ) from None
+
+
+def _flag(raw: object, name: str) -> bool:
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: use true or false")
+
+
 def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """Resolve settings: environment wins over `.env`, which wins over `gridwarehouse.toml`."""
     cwd = cwd or Path.cwd()
@@ -234,6 +263,15 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         iris_namespace=str(
             environ.get("IRIS_NAMESPACE") or "elexon-insights-iris.servicebus.windows.net"
         ),
+        iris_client_id=environ.get("IRIS_CLIENT_ID") or None,
+        iris_tenant_id=environ.get("IRIS_TENANT_ID") or None,
+        iris_queue_name=environ.get("IRIS_QUEUE_NAME") or None,
+        iris_secret_expires=_iso_date(environ.get("IRIS_CLIENT_SECRET_EXPIRES")),
+        iris_batch_size=int(num("IRIS_BATCH_SIZE", 100, int)),
+        iris_max_wait_s=float(num("IRIS_MAX_WAIT_S", 5.0, float)),
+        iris_flush_seconds=float(num("IRIS_FLUSH_SECONDS", 10.0, float)),
+        iris_flush_messages=int(num("IRIS_FLUSH_MESSAGES", 2000, int)),
+        iris_backfill=_flag(get("IRIS_BACKFILL", "true"), "GRIDWAREHOUSE_IRIS_BACKFILL"),
         bq_project=(str(get("BQ_PROJECT")) if get("BQ_PROJECT") else None),
         bq_location=str(get("BQ_LOCATION", "EU")),
         bq_dataset_prefix=str(get("BQ_DATASET_PREFIX", "")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -23,6 +23,11 @@ _TABLES = {
     "endpoint_status": """checked_at TIMESTAMP NOT NULL, source STRING NOT NULL, endpoint STRING NOT NULL,
         url STRING, required BOOL, http_status INT64, latency_ms FLOAT64, verdict STRING NOT NULL,
         detail STRING""",
+    "iris_stats": """recorded_at TIMESTAMP NOT NULL, queue STRING NOT NULL, dataset STRING NOT NULL,
+        interval_start TIMESTAMP NOT NULL, interval_end TIMESTAMP NOT NULL, messages INT64 NOT NULL,
+        records INT64 NOT NULL, messages_per_min FLOAT64, last_message_at TIMESTAMP,
+        dead_letters INT64 NOT NULL, connection_drops INT64 NOT NULL, unknown_dataset BOOL,
+        secret_expires DATE, warning STRING""",
 }
 
 
@@ -80,6 +85,8 @@ def _literal(value: Any) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"DATE '{value.isoformat()}'"
     if hasattr(value, "isoformat"):
         return f"TIMESTAMP '{value.astimezone(UTC).isoformat()}'"
     text = str(value).replace("\\", "\\\\").replace("'", "\\'").replace("\n", " ")
@@ -103,8 +110,6 @@ def log_batch_bigquery(
 ) -> None:
     _insert(settings, "load_log", [r.as_tuple() for r in rows])
     if changes:
-        from datetime import datetime
-
         now = datetime.now(UTC)
         known = {
             tuple(r)
@@ -173,3 +178,7 @@ def query_rows(settings: Settings, sql: str, *, as_tuples: bool = False) -> list
     if as_tuples:
         return [tuple(row.values()) for row in result]
     return [dict(row.items()) for row in result]
+
+
+def write_iris_stats_bigquery(settings: Settings, rows: Sequence[Sequence[Any]]) -> None:
+    _insert(settings, "iris_stats", rows)

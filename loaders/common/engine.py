@@ -26,7 +26,13 @@ from loaders.common.ops import (
     write_load_log,
     write_schema_changes,
 )
-from loaders.common.warehouse import connect_duckdb, dlt_pipeline, run_lock, write_lock
+from loaders.common.warehouse import (
+    connect_duckdb,
+    dlt_pipeline,
+    prune_loaded_packages,
+    run_lock,
+    write_lock,
+)
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -300,6 +306,8 @@ class _Committer:
             _log_batch(self.settings, batch, self.run_id, self.adapter.source, load_id)
             if self.settings.target == "duckdb":
                 _refresh_checkpoint(self.settings, self.adapter)
+        if pipeline is not None:
+            prune_loaded_packages(self.settings, self.pipeline_name)
         for result in batch:
             result.table = None  # release memory as soon as the batch is safe
         # dlt's extract leaves reference cycles that still hold the batch's Arrow buffers;

@@ -6,7 +6,9 @@ reader would quietly round 1.5 into an integer column or turn `true` into 1. Num
 text ("12", "true") is parsed, losslessly, and noted.
 
 Each row also gets `_natural_key` (the key fields' JSON values as an array) and `_record_hash`
-(an MD5 of every field's JSON value); within one body, the latest-published record per key wins.
+(an MD5 of every field's JSON value); within one body, the latest-published record per key wins
+(and, between records published at the same time or without a publish time, the later one).
+A record may carry `_message_id` (IRIS): it becomes that column and is not a source field.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pyarrow as pa
 
 from loaders.common.records import ARROW_TYPES, FieldSpec, TypeDrift
 
+MESSAGE_ID = "_message_id"  # reserved record field: the IRIS message a record came in
 _DRIFT = re.compile(r"gw-drift\|(?P<field>[^|]*)\|(?P<expected>[^|]*)\|(?P<value>.*)", re.S)
 _EXPECTED = {
     "integer": "an integer",
@@ -147,9 +150,11 @@ def convert(
     loaded_at: datetime,
     scratch: Path | None = None,
     text_notes: bool = True,
+    message_ids: bool = False,
 ) -> Converted:
     """Typed table (declared fields, then any new ones as text, then the standard columns).
-    `text_notes=False` for sources whose values are all text by nature (CSV files)."""
+    `text_notes=False` for sources whose values are all text by nature (CSV files);
+    `message_ids=True` when records carry `_message_id` (IRIS)."""
     stripped = array.strip()
     if stripped in (b"[]", b""):
         return Converted(None, 0)
@@ -160,7 +165,9 @@ def convert(
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(array)
-        converted = _convert_file(con, name, fields, key_fields, published_field, source, loaded_at)
+        converted = _convert_file(
+            con, name, fields, key_fields, published_field, source, loaded_at, message_ids
+        )
         if not text_notes:
             converted.notes = [n for n in converted.notes if "text values parsed" not in n]
         return converted
@@ -177,6 +184,7 @@ def _convert_file(
     published_field: str | None,
     source: str,
     loaded_at: datetime,
+    message_ids: bool = False,
 ) -> Converted:
     import duckdb
 
@@ -186,14 +194,17 @@ def _convert_file(
             "select distinct unnest(json_keys(json)) from read_json_objects(?, format = 'array')",
             [path],
         ).fetchall()
+        if k != MESSAGE_ID
     ]
     declared = {f.name for f in fields}
     extra = [FieldSpec(k, "json") for k in sorted(keys_seen) if k not in declared]
     every = [*fields, *extra]
-    columns = "{" + ", ".join(f"{_lit(f.name)}: 'JSON'" for f in every) + "}"
+    read = [f.name for f in every] + ([MESSAGE_ID] if message_ids else [])
+    columns = "{" + ", ".join(f"{_lit(name)}: 'JSON'" for name in read) + "}"
+    # one thread reads the file in order, so the row number is the record's position
     con.execute(
-        f"create or replace temp table body as select * from read_json(?, format = 'array', "
-        f"columns = {columns})",
+        f"create or replace temp table body as select *, row_number() over () as _gw_ord "
+        f"from read_json(?, format = 'array', columns = {columns})",
         [path],
     )
     received = con.execute("select count(*) from body").fetchone()[0]
@@ -209,11 +220,15 @@ def _convert_file(
         + "))"
     )
     order = (
-        f"{cast_expression(_spec(every, published_field), _q(published_field))} desc nulls last"
+        f"{cast_expression(_spec(every, published_field), _q(published_field))} desc nulls last, "
         if published_field in {f.name for f in every}
-        else "1"
-    )
+        else ""
+    ) + "_gw_ord desc"
     selects = [f"{cast_expression(f, _q(f.name))} as {_q(f.column)}" for f in every]
+    if message_ids:
+        selects.append(
+            f"{cast_expression(FieldSpec(MESSAGE_ID, 'string'), _q(MESSAGE_ID))} as {MESSAGE_ID}"
+        )
     repeated = con.execute(f"select count(*) - count(distinct {key}) from body").fetchone()[0]
     latest = (
         f"qualify row_number() over (partition by {key} order by {order}) = 1" if repeated else ""
@@ -241,7 +256,7 @@ def _convert_file(
         notes.append(
             f"{received - table.num_rows} records repeated a natural key; kept the latest published"
         )
-    return Converted(_with_schema(table, every), received, keys_seen, notes)
+    return Converted(_with_schema(table, every, message_ids), received, keys_seen, notes)
 
 
 def _spec(fields: Sequence[FieldSpec], name: str | None) -> FieldSpec:
@@ -278,11 +293,15 @@ _ARROW = {
 }
 
 
-def _with_schema(table: pa.Table, fields: Sequence[FieldSpec]) -> pa.Table:
+def _with_schema(
+    table: pa.Table, fields: Sequence[FieldSpec], message_ids: bool = False
+) -> pa.Table:
     """Exact column types (DuckDB's timestamptz arrives as us/UTC already) and a non-null key."""
     schema = []
     for f in fields:
         schema.append(pa.field(f.column, ARROW_TYPES[f.type]))
+    if message_ids:
+        schema.append(pa.field(MESSAGE_ID, pa.string()))
     schema += [
         pa.field("_source", pa.string()),
         pa.field("_record_hash", pa.string()),

@@ -43,6 +43,23 @@ DDL = (
         last_seen timestamptz not null,
         run_id varchar
     )""",
+    # written by the IRIS receiver (loaders/iris/stats.py)
+    """create table if not exists ops.iris_stats (
+        recorded_at timestamptz not null,
+        queue varchar not null,
+        dataset varchar not null,
+        interval_start timestamptz not null,
+        interval_end timestamptz not null,
+        messages bigint not null,
+        records bigint not null,
+        messages_per_min double,
+        last_message_at timestamptz,
+        dead_letters bigint not null,
+        connection_drops bigint not null,
+        unknown_dataset boolean,
+        secret_expires date,
+        warning varchar
+    )""",
 )
 
 

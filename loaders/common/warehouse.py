@@ -142,7 +142,11 @@ def dataset_name(settings: Settings, schema: str) -> str:
 DLT_DEFAULTS = {
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "LOAD__DELETE_COMPLETED_JOBS": "true",
 }
+# Loaded packages dlt keeps for `dlt pipeline <name> info|show|trace`; older ones are removed, or
+# the IRIS receiver (a package every few seconds) would fill the disk with them.
+KEEP_LOADED_PACKAGES = 100
 
 
 def dlt_pipeline(settings: Settings, name: str, schema: str) -> Any:
@@ -158,3 +162,17 @@ def dlt_pipeline(settings: Settings, name: str, schema: str) -> Any:
         destination=dlt_destination(settings),
         dataset_name=dataset_name(settings, schema),
     )
+
+
+def prune_loaded_packages(settings: Settings, pipeline_name: str) -> int:
+    """Remove all but the newest KEEP_LOADED_PACKAGES completed load packages of a pipeline."""
+    import shutil
+
+    folder = settings.pipelines_dir / pipeline_name / "load" / "loaded"
+    if not folder.is_dir():
+        return 0
+    packages = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name)
+    stale = packages[:-KEEP_LOADED_PACKAGES] if len(packages) > KEEP_LOADED_PACKAGES else []
+    for package in stale:
+        shutil.rmtree(package, ignore_errors=True)
+    return len(stale)

@@ -83,7 +83,8 @@ def make_cli(tmp_path: Path, replay: ReplayServer) -> Cli:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("GRIDWAREHOUSE_") and not k.endswith(("_API_TOKEN", "_API_KEYS"))
+        if not k.startswith(("GRIDWAREHOUSE_", "IRIS_"))
+        and not k.endswith(("_API_TOKEN", "_API_KEYS"))
     }
     env.update(
         {

@@ -1,0 +1,1 @@
+"""Elexon IRIS: BMRS datasets pushed live over Azure Service Bus, landed exactly once."""

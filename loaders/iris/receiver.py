@@ -1,0 +1,550 @@
+"""`gridwarehouse iris run`: the long-running IRIS receiver.
+
+Peek-lock receive in batches (locks kept alive by AutoLockRenewer); each batch is appended to
+a landing file and fsynced, and only then are its messages completed. A background thread
+flushes landing files into `raw_bmrs` every few seconds (the warehouse is held only for that
+commit, so cron loads, dbt and BI readers get their turn). A message that is not JSON records
+is dead-lettered with the reason. A dropped connection is re-opened with backoff; on start and
+after each drop, what IRIS may have missed is back-filled from the BMRS API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from loaders.bmrs.catalogue import load_catalogue
+from loaders.common import failpoints
+from loaders.errors import ConfigError, GridwarehouseError
+from loaders.iris.archive import Archive
+from loaders.iris.datasets import dataset_name, endpoint_for
+from loaders.iris.gapfill import GapFiller
+from loaders.iris.landing import LandedMessage, LandingWriter
+from loaders.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
+from loaders.iris.worker import FlushWorker
+from loaders.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 60.0
+LOCK_RENEWAL_S = 300.0
+# A batch is settled milliseconds after it arrives, so its locks are handed to AutoLockRenewer
+# only once it has been in hand this long (a stalled disk): registering every message would
+# cost a tenth of the peak receive rate for renewals that are never needed.
+RENEW_AFTER_S = 5.0
+BACKOFF_MAX_S = 60.0
+DESCRIPTION_MAX = 1000
+
+
+class ReceiverRunningError(GridwarehouseError):
+    """Another receiver holds the queue (exit code 2: nothing was received)."""
+
+    exit_code = 2
+
+
+class ConnectionGoneError(Exception):
+    """The SDK closed the receiver mid-batch; unsettled messages will be delivered again."""
+
+
+class IrisConnectError(GridwarehouseError):
+    """The first connection was refused for a reason retrying will not fix (credentials)."""
+
+
+@dataclass(frozen=True)
+class IrisConfig:
+    queue: str
+    namespace: str
+    connection_string: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    tenant_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+
+def resolve_config(settings: Settings) -> IrisConfig:
+    """The subscription from the environment, or a clear error naming what is missing."""
+    cs = settings.secret("IRIS_CONNECTION_STRING")
+    if cs:
+        entity = re.search(r"(?i)(?:^|;)\s*EntityPath=([^;]+)", cs)
+        queue = settings.iris_queue_name or (entity.group(1).strip() if entity else None)
+        if not queue:
+            raise ConfigError(
+                "IRIS_CONNECTION_STRING has no EntityPath: set IRIS_QUEUE_NAME to the queue name"
+            )
+        return IrisConfig(queue=queue, namespace=settings.iris_namespace, connection_string=cs)
+    values = {
+        "IRIS_CLIENT_ID": settings.iris_client_id,
+        "IRIS_CLIENT_SECRET": settings.secret("IRIS_CLIENT_SECRET"),
+        "IRIS_TENANT_ID": settings.iris_tenant_id,
+        "IRIS_QUEUE_NAME": settings.iris_queue_name,
+    }
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise ConfigError(
+            f"IRIS needs {', '.join(missing)} (from your IRIS subscription on the Elexon portal), "
+            "or IRIS_CONNECTION_STRING; see the README section 'IRIS'"
+        )
+    return IrisConfig(
+        queue=str(settings.iris_queue_name),
+        namespace=settings.iris_namespace,
+        client_id=settings.iris_client_id,
+        tenant_id=settings.iris_tenant_id,
+        client_secret=settings.secret("IRIS_CLIENT_SECRET"),
+    )
+
+
+# The SDK's own retries would hide a dropped connection from the receive loop; with none, the
+# loop sees every drop, counts it, backs off, reconnects and asks for the gap back-fill itself.
+CLIENT_OPTIONS = {"retry_total": 0}
+
+
+def make_client(config: IrisConfig) -> Any:
+    """A ServiceBusClient: SAS/emulator connection string, or the app registration's secret."""
+    from azure.servicebus import ServiceBusClient
+
+    if config.connection_string:
+        return ServiceBusClient.from_connection_string(config.connection_string, **CLIENT_OPTIONS)
+    from azure.identity import ClientSecretCredential
+
+    credential = ClientSecretCredential(
+        str(config.tenant_id), str(config.client_id), str(config.client_secret)
+    )
+    return ServiceBusClient(config.namespace, credential, **CLIENT_OPTIONS)
+
+
+class MalformedMessage(Exception):
+    def __init__(self, reason: str, detail: str, dataset: str | None) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail[:DESCRIPTION_MAX]
+        self.dataset = dataset
+
+
+def _body_bytes(msg: Any) -> bytes:
+    from azure.servicebus.amqp import AmqpMessageBodyType
+
+    if msg.body_type == AmqpMessageBodyType.DATA:
+        return b"".join(bytes(part) for part in msg.body)
+    if msg.body_type == AmqpMessageBodyType.VALUE:
+        value = msg.body
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode()
+        return orjson.dumps(value)
+    raise MalformedMessage("unsupported-body", "an AMQP sequence body, not JSON", msg.subject)
+
+
+def parse_message(msg: Any, queue: str, received_at: datetime) -> LandedMessage:
+    """A received message as records, or MalformedMessage saying why it cannot be landed."""
+    raw = _body_bytes(msg)
+    subject = msg.subject
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedMessage(
+            "malformed-json", f"the body is not JSON ({exc}); it starts {raw[:80]!r}", subject
+        ) from None
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        records = body["data"]
+    elif isinstance(body, list):
+        records = body
+    elif isinstance(body, dict):
+        records = [body]
+    else:
+        raise MalformedMessage(
+            "not-records", f"the body is a JSON {type(body).__name__}, not records", subject
+        )
+    bad = next((r for r in records if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise MalformedMessage(
+            "not-records", f"a record is not a JSON object: {orjson.dumps(bad)[:80]!r}", subject
+        )
+    props = msg.application_properties or {}
+    file_name = props.get(b"source_file_name") or props.get("source_file_name")
+    sequence = msg.sequence_number
+    enqueued = msg.enqueued_time_utc or received_at
+    return LandedMessage(
+        message_id=str(msg.message_id) if msg.message_id else f"{queue}:{sequence}",
+        sequence=sequence,
+        subject=subject,
+        dataset=dataset_name(subject, records),
+        enqueued_at=enqueued if enqueued.tzinfo else enqueued.replace(tzinfo=UTC),
+        received_at=received_at,
+        records=records,
+        file_name=file_name.decode() if isinstance(file_name, bytes) else file_name,
+    )
+
+
+@contextlib.contextmanager
+def receiver_lock(settings: Settings, queue: str) -> Iterator[None]:
+    """One receiver per queue on this machine: a second one exits at once, naming the first."""
+    path = settings.data_dir / "iris" / f"{_safe(queue)}.receiver.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ReceiverRunningError(
+                f"another `gridwarehouse iris run` is already receiving from queue {queue!r} "
+                f"({holder}); only one receiver per queue may run. Stop it first."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {_pid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+class LockKeeper:
+    """Watches the batch in hand; if it is still unsettled after RENEW_AFTER_S (or 40% of its
+    lock, if shorter), registers its messages with AutoLockRenewer, which keeps their locks
+    until they are settled."""
+
+    def __init__(self, renewer: Any, after_s: float = RENEW_AFTER_S) -> None:
+        self.renewer = renewer
+        self.after_s = after_s
+        self._lock = threading.Lock()
+        self._batch: tuple[float, Any, list[Any]] | None = None
+        self._stop = threading.Event()
+        self.handed_over = 0
+        self._thread = threading.Thread(target=self._watch, name="iris-locks", daemon=True)
+        self._thread.start()
+
+    @contextlib.contextmanager
+    def holding(self, receiver: Any, messages: list[Any]) -> Iterator[None]:
+        # hand over early enough for the shortest lock, whatever the queue's lock duration
+        expiry = min((m.locked_until_utc for m in messages if m.locked_until_utc), default=None)
+        left = (expiry - datetime.now(UTC)).total_seconds() if expiry else self.after_s
+        due = time.monotonic() + max(0.0, min(self.after_s, 0.4 * left))
+        with self._lock:
+            self._batch = (due, receiver, messages)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._batch = None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.25):
+            with self._lock:
+                batch = self._batch
+                if batch is None or time.monotonic() < batch[0]:
+                    continue
+                self._batch = None  # handed over once; the renewer keeps it from here
+            _, receiver, messages = batch
+            for msg in messages:
+                with contextlib.suppress(ValueError, TypeError):  # settled meanwhile
+                    self.renewer.register(receiver, msg)
+                    self.handed_over += 1
+            log.warning(
+                "IRIS batch of %d messages still in hand: their locks are being renewed",
+                len(messages),
+            )
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class IrisReceiver:
+    """Receives, lands, completes, flushes; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        archive: Path | None = None,
+        archive_keep_days: float = 3.0,
+        drain: bool = False,
+        stop: threading.Event | None = None,
+        client_factory: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.config = resolve_config(settings)
+        self.drain = drain
+        self.stop = stop or threading.Event()
+        self._client_factory = client_factory or make_client
+        self.catalogue = load_catalogue()
+        self.stats = ReceiverStats()
+        self.run_id = uuid.uuid4().hex[:12]
+        self.landing = LandingWriter(
+            settings.data_dir / "iris" / "landing" / _safe(self.config.queue)
+        )
+        self.flusher = FlushWorker(settings, self.config.queue, self.run_id)
+        self.gapfill = GapFiller(settings, self.catalogue, self.stop)
+        self.archive = Archive(archive, archive_keep_days) if archive else None
+        self._flush_lock = threading.Lock()
+        self._flush_stop = threading.Event()
+        self._last_stats = 0.0
+        self._warned_unknown: set[str] = set()
+        self.flushed_rows = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        with receiver_lock(self.settings, self.config.queue):
+            self._warn_secret()
+            if self.archive:
+                self.archive.prune(force=True)
+            self._flush(heartbeat=True)  # landing files a crashed run left behind go first
+            self.gapfill.request(self._last_seen_in_warehouse(), "start")
+            flusher = threading.Thread(target=self._flush_loop, name="iris-flush", daemon=True)
+            flusher.start()
+            try:
+                self._receive_loop()
+            finally:
+                self._flush_stop.set()
+                flusher.join()
+                self.stop.set()  # a back-fill in flight commits what it has and stops
+                self.gapfill.join()
+                self._flush(heartbeat=True)
+                self.flusher.close()
+        log.info(
+            "IRIS receiver stopped: %d messages received, %d dead-lettered, %d connection drops",
+            self.stats.total_messages,
+            self.stats.total_dead_letters,
+            self.stats.total_drops,
+        )
+        return 0
+
+    def _warn_secret(self) -> None:
+        warning = secret_warning(self.settings.iris_secret_expires)
+        if warning:
+            log.warning(warning)
+
+    def _last_seen_in_warehouse(self) -> dict[str, datetime]:
+        if self.settings.target != "duckdb" or not self.settings.duckdb_path.exists():
+            return {}
+        from loaders.common.warehouse import connect_duckdb
+
+        con = connect_duckdb(self.settings, read_only=True)
+        try:
+            return last_message_times(con, self.config.queue)
+        finally:
+            con.close()
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def _receive_loop(self) -> None:
+        from azure.core.exceptions import ClientAuthenticationError
+        from azure.servicebus.exceptions import (
+            MessagingEntityNotFoundError,
+            ServiceBusAuthenticationError,
+            ServiceBusAuthorizationError,
+            ServiceBusError,
+        )
+
+        fatal = (
+            ServiceBusAuthenticationError,
+            ServiceBusAuthorizationError,
+            ClientAuthenticationError,
+            MessagingEntityNotFoundError,
+        )
+        delay = 1.0
+        connected_once = False
+        while not self.stop.is_set():
+            try:
+                for _ in self._session(reconnect=connected_once):
+                    connected_once = True
+                    delay = 1.0
+                return
+            except fatal as exc:
+                if not connected_once:
+                    raise IrisConnectError(
+                        f"IRIS refused the connection to queue {self.config.queue!r}: "
+                        f"{_first_line(exc)}. Check IRIS_CLIENT_ID, IRIS_CLIENT_SECRET, "
+                        "IRIS_TENANT_ID and IRIS_QUEUE_NAME"
+                    ) from None
+                self._dropped(exc, delay)
+            except (ServiceBusError, OSError, ConnectionGoneError) as exc:
+                self._dropped(exc, delay)
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
+    def _dropped(self, exc: BaseException, delay: float) -> None:
+        if self.stop.is_set():
+            return
+        self.stats.drop()
+        wait = delay * random.uniform(1.0, 1.25)
+        log.warning(
+            "IRIS connection lost (%s: %s); reconnecting in %.1fs",
+            type(exc).__name__,
+            _first_line(exc),
+            wait,
+        )
+        self.stop.wait(wait)
+
+    def _session(self, *, reconnect: bool) -> Iterator[None]:
+        """One connection: yields after opening and after each batch, until stopped."""
+        from azure.servicebus import AutoLockRenewer, ServiceBusReceiveMode
+
+        # one renewal at a time: parallel management requests on one connection confuse it
+        renewer = AutoLockRenewer(max_lock_renewal_duration=LOCK_RENEWAL_S, max_workers=1)
+        keeper = LockKeeper(renewer)
+        try:
+            with self._client_factory(self.config) as client:
+                receiver = client.get_queue_receiver(
+                    queue_name=self.config.queue,
+                    receive_mode=ServiceBusReceiveMode.PEEK_LOCK,
+                )
+                with receiver:
+                    log.info(
+                        "IRIS receiver %s queue %s",
+                        "reconnected to" if reconnect else "connected to",
+                        self.config.queue,
+                    )
+                    if reconnect:
+                        self.gapfill.request(dict(self.stats.last_seen), "reconnect")
+                    yield
+                    while not self.stop.is_set():
+                        messages = receiver.receive_messages(
+                            max_message_count=self.settings.iris_batch_size,
+                            max_wait_time=self.settings.iris_max_wait_s,
+                        )
+                        if not messages:
+                            if self.drain:
+                                self.gapfill.join()  # drained means the back-fill is done too
+                                log.info("IRIS queue drained")
+                                self.stop.set()
+                            continue
+                        with keeper.holding(receiver, messages):
+                            self._handle(receiver, messages)
+                        yield
+        finally:
+            keeper.close()
+            renewer.close(wait=False)
+
+    def _handle(self, receiver: Any, messages: list[Any]) -> None:
+        """Land the batch durably, then settle every message: complete or dead-letter."""
+        from azure.servicebus.exceptions import MessageLockLostError
+
+        now = datetime.now(UTC)
+        landed: list[tuple[Any, LandedMessage]] = []
+        bad: list[tuple[Any, MalformedMessage]] = []
+        for msg in messages:
+            try:
+                landed.append((msg, parse_message(msg, self.config.queue, now)))
+            except MalformedMessage as exc:
+                bad.append((msg, exc))
+        if landed:
+            self.landing.append(m for _, m in landed)
+            failpoints.hit("iris.after_landing")
+            if self.archive:
+                try:
+                    self.archive.write(m for _, m in landed)
+                except OSError as exc:  # the archive is a copy; it must not stop landing
+                    log.error("IRIS archive write failed: %s", exc)
+        try:
+            for msg, exc in bad:
+                log.warning(
+                    "IRIS message %s (%s) dead-lettered: %s", msg.message_id, msg.subject, exc
+                )
+                receiver.dead_letter_message(msg, reason=exc.reason, error_description=exc.detail)
+                self.stats.dead_letter(exc.dataset)
+            for msg, _ in landed:
+                try:
+                    receiver.complete_message(msg)
+                except MessageLockLostError:
+                    # landed already; the redelivered copy is dropped by message id at flush
+                    log.debug("lock lost on message %s before completion", msg.message_id)
+        except ValueError as exc:  # the SDK shut the handler down under us: a lost connection
+            raise ConnectionGoneError(str(exc)) from exc
+        for _, m in landed:
+            unknown = m.dataset is None or endpoint_for(self.catalogue, m.dataset) is None
+            if unknown:
+                self._report_unknown(m)
+            self.stats.message(m.dataset or "UNKNOWN", len(m.records), m.enqueued_at, unknown)
+
+    def _report_unknown(self, m: LandedMessage) -> None:
+        name = m.dataset or f"(subject {m.subject!r})"
+        if name not in self._warned_unknown:
+            self._warned_unknown.add(name)
+            log.warning(
+                "IRIS dataset %s is not in the BMRS catalogue: its messages are landed raw in "
+                "raw_bmrs.iris_unmapped_messages",
+                name,
+            )
+
+    # -- flushing ----------------------------------------------------------------------------
+
+    def _flush_loop(self) -> None:
+        last = time.monotonic()
+        while not self._flush_stop.wait(0.2):
+            now = time.monotonic()
+            pending = self.landing.pending_messages
+            due = pending >= self.settings.iris_flush_messages or (
+                now - last >= self.settings.iris_flush_seconds
+                and (pending or self.landing.closed_files())
+            )
+            heartbeat = now - self._last_stats >= HEARTBEAT_S
+            if due or heartbeat:
+                self._flush(heartbeat=heartbeat)
+                last = time.monotonic()
+            if self.archive:
+                self.archive.prune()
+
+    def _flush(self, *, heartbeat: bool = False) -> None:
+        with self._flush_lock:
+            self.landing.rotate()
+            files = self.landing.closed_files()
+            snap = self.stats.take()
+            rows = stats_rows(
+                snap, self.config.queue, self.settings.iris_secret_expires, heartbeat=heartbeat
+            )
+            if not files and not rows:
+                return
+            try:
+                outcome = self.flusher.flush(files, rows)
+            except Exception as exc:  # kept on disk; the next flush tries again
+                self.stats.give_back(snap)
+                log.error(
+                    "IRIS flush into the warehouse failed (%s); the messages stay in the landing "
+                    "files and are flushed on the next attempt",
+                    _first_line(exc),
+                )
+                return
+            self._last_stats = time.monotonic()
+            if heartbeat:
+                self._warn_secret()
+            rows_by_table = outcome["rows"]
+            self.flushed_rows += sum(rows_by_table.values())
+            if outcome["messages"]:
+                log.info(
+                    "IRIS flush: %d messages → %d rows in %s%s (%.1fs)",
+                    outcome["messages"],
+                    sum(rows_by_table.values()),
+                    ", ".join(f"{k} {v}" for k, v in sorted(rows_by_table.items())) or "-",
+                    f"; {outcome['unmapped']} held raw" if outcome["unmapped"] else "",
+                    outcome["seconds"],
+                )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
