@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -259,7 +258,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     _pin_malloc_threshold()
     settings = load_settings()
-    _setup_logging(args.log_level or settings.log_level)
+    from loaders.logs import setup_logging
+
+    setup_logging(settings, args.log_level or settings.log_level, command=args.command)
     if settings.target == "bigquery" and args.command in (
         "load",
         "backfill",
@@ -270,6 +271,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from loaders.common.bigquery import require_bigquery_settings
 
         require_bigquery_settings(settings)  # one clear message before any work
+    if args.command in ("load", "backfill", "run", "schedule", "iris"):
+        from loaders.common.warehouse import check_free_space
+
+        check_free_space(settings)  # before any work: a full disk mid-load helps nobody
     if args.command == "load":
         from loaders.commands import load, load_dno
 
@@ -335,16 +340,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(args.data_dir)
     raise UsageError(f"unknown command {args.command}")
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "dlt", "azure"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
 
 
 if __name__ == "__main__":

@@ -43,3 +43,7 @@ class HttpStatusError(SourceError):
 
 class WarehouseBusyError(GridwarehouseError):
     """Another process held the warehouse write lock for longer than the timeout."""
+
+
+class DiskSpaceError(GridwarehouseError):
+    """The data folder is short of free space; a load would risk a half-written warehouse."""

@@ -23,6 +23,8 @@ DEFAULT_BASE_URLS = {
     "bmrs": "https://data.elexon.co.uk/bmrs/api/v1",
     "neso": "https://api.neso.energy/api/3/action",
     "isone": "https://webservices.iso-ne.com/api/v1.1",
+    # ISO-NE's public website: the ws/wsclient and transform/csv endpoints (no credentials)
+    "isone_www": "https://www.iso-ne.com",
 }
 
 DEFAULT_RATES = {"neso": 1.0, "dno": 2.0, "isone": 1.0}
@@ -35,6 +37,7 @@ SECRET_NAMES = (
     "IRIS_CLIENT_SECRET",
     "IRIS_CONNECTION_STRING",
     "NGED_API_TOKEN",
+    "ISONE_USERNAME",  # credentials come from the environment only, like the password
     "ISONE_PASSWORD",
     "ISONE_API_KEY",
     "SMTP_PASSWORD",
@@ -50,6 +53,9 @@ class Settings:
     duckdb_path: Path = Path("data/gridwarehouse.duckdb")
     duckdb_memory_limit: str = "512MB"
     log_level: str = "INFO"
+    log_dir: Path = Path("data/logs")
+    log_keep_days: int = 14
+    min_free_gb: float = 2.0
     base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
     http_timeout_s: float = 60.0
     http_max_retries: int = 5
@@ -62,6 +68,7 @@ class Settings:
     dno_base_urls: Mapping[str, str] = field(default_factory=dict)
     bmrs_trailing_minutes: int = 60
     bmrs_api_key_param: str = "APIKey"
+    isone_api_key_header: str = "X-API-Key"
     bmrs_windows: Mapping[str, timedelta] = field(default_factory=dict)
     lock_timeout_s: float = 300.0
     commit_rows: int = 250_000
@@ -244,6 +251,9 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         duckdb_path=duckdb_path,
         duckdb_memory_limit=str(get("DUCKDB_MEMORY_LIMIT", "512MB")),
         log_level=log_level,
+        log_dir=Path(str(get("LOG_DIR", data_dir / "logs"))),
+        log_keep_days=int(num("LOG_KEEP_DAYS", 14, int)),
+        min_free_gb=float(num("MIN_FREE_GB", 2.0, float)),
         base_urls=base_urls,
         http_timeout_s=float(num("HTTP_TIMEOUT_S", 60, float)),
         http_max_retries=int(num("HTTP_MAX_RETRIES", 5, int)),
@@ -255,6 +265,7 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         dno_base_urls=dno_base_urls,
         bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int)),
         bmrs_api_key_param=str(get("BMRS_API_KEY_PARAM", "APIKey")),
+        isone_api_key_header=str(get("ISONE_API_KEY_HEADER", "X-API-Key")),
         bmrs_windows=parse_window_overrides(str(get("BMRS_WINDOWS", "") or "")),
         lock_timeout_s=float(num("LOCK_TIMEOUT_S", 300, float)),
         commit_rows=int(num("COMMIT_ROWS", 250_000, int)),

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loaders.errors import WarehouseBusyError
+from loaders.errors import DiskSpaceError, WarehouseBusyError
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -176,3 +176,21 @@ def prune_loaded_packages(settings: Settings, pipeline_name: str) -> int:
     for package in stale:
         shutil.rmtree(package, ignore_errors=True)
     return len(stale)
+
+
+def check_free_space(settings: Settings) -> float:
+    """Refuse to start a load when the data folder's disk has less free space than
+    GRIDWAREHOUSE_MIN_FREE_GB; returns the free GB."""
+    import shutil
+
+    folder = settings.data_dir
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the folder may not exist yet: measure where it will be
+    free_gb = shutil.disk_usage(folder).free / 1024**3
+    if free_gb < settings.min_free_gb:
+        raise DiskSpaceError(
+            f"only {free_gb:.1f} GB free on the disk of {settings.data_dir.resolve()}; loads "
+            f"need at least {settings.min_free_gb:g} GB (GRIDWAREHOUSE_MIN_FREE_GB). Free some "
+            "space (old logs in data/logs, the IRIS archive, old backups) and run again"
+        )
+    return free_gb

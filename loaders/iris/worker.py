@@ -36,10 +36,11 @@ def _serve(conn: Connection, settings: Settings, queue: str, run_id: str, level:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent decides
-    from loaders.cli import _pin_malloc_threshold, _setup_logging
+    from loaders.cli import _pin_malloc_threshold
+    from loaders.logs import setup_logging
 
     _pin_malloc_threshold()
-    _setup_logging(level)
+    setup_logging(settings, level, command="iris flush")
     from loaders.bmrs.catalogue import load_catalogue
     from loaders.iris.flush import Flusher
 

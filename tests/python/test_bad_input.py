@@ -103,3 +103,16 @@ def test_to_without_from_is_rejected(cli):
 def test_no_dataset_named_is_rejected(cli):
     result = cli.run("load", "bmrs")
     assert result.returncode == 2 and "name at least one --dataset" in result.stderr
+
+
+def test_a_load_refuses_to_start_when_the_disk_is_short_of_space(cli) -> None:
+    result = cli.run(
+        "load", "bmrs", "--dataset", "BOALF", "--from", "2024-05-01", "--to", "2024-05-02",
+        GRIDWAREHOUSE_MIN_FREE_GB="1000000",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        "GB free on the disk of" in result.stderr and "GRIDWAREHOUSE_MIN_FREE_GB" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not cli.duckdb_path.exists(), "nothing was written"

@@ -1,0 +1,169 @@
+"""Logging: readable lines on the console, JSON lines in daily files (kept N days), and no
+secret in either — API keys, tokens, passwords and connection strings are masked in every
+message and exception text before it is written.
+
+Daily files are named by date (`gridwarehouse-2026-11-26.jsonl`) and opened for append, so
+several processes (cron loads, the IRIS receiver, dbt builds) share one file without the
+renames that rotating handlers do, which would race between processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from loaders.settings import Settings
+
+CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MASK = "***"
+# name=value pairs whose value is a secret, in URLs, connection strings and headers
+_SECRET_PAIRS = re.compile(
+    r"(?i)\b(api[_-]?keys?|apikey|key|token|secret|password|passwd|sharedaccesskey|sig|"
+    r"client[_-]?secret|access[_-]?token)(\s*[=:]\s*)([^&;,\s'\"]+)"
+)
+_AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*)(basic|bearer)\s+[A-Za-z0-9+/=._-]+")
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)(@)")
+NOISY = ("httpx", "httpcore", "dlt", "azure")
+
+
+class Redactor:
+    """Masks known secret values and secret-looking name=value pairs in text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # each part of a comma-separated list (BMRS_API_KEYS) too; longest first, so a secret
+        # that contains another is masked whole
+        parts = {p.strip() for s in secrets if s for p in [s, *s.split(",")]}
+        self.values = sorted({p for p in parts if len(p) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, MASK)
+        text = _SECRET_PAIRS.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
+        text = _AUTH_HEADER.sub(lambda m: f"{m[1]}{m[2]} {MASK}", text)
+        return _URL_PASSWORD.sub(lambda m: f"{m[1]}{MASK}{m[3]}", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, redact: Redactor, fmt: str | None = None) -> None:
+        super().__init__(fmt)
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+
+class JsonLinesFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, process, exception."""
+
+    def __init__(self, redact: Redactor, command: str) -> None:
+        super().__init__()
+        self.redact = redact
+        self.command = command
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": self.redact(record.getMessage()),
+            "pid": record.process,
+            "command": self.command,
+        }
+        if record.exc_info:
+            text = "".join(traceback.format_exception(*record.exc_info))
+            entry["exception"] = self.redact(text)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class DailyFileHandler(logging.Handler):
+    """Appends to `<folder>/gridwarehouse-<UTC date>.jsonl`; removes files older than
+    `keep_days` when it opens a new day's file."""
+
+    def __init__(self, folder: Path, keep_days: int) -> None:
+        super().__init__()
+        self.folder = folder
+        self.keep_days = keep_days
+        self._day: str | None = None
+        self._stream: Any = None
+        self._lock_io = threading.Lock()
+
+    def path_for(self, day: str) -> Path:
+        return self.folder / f"gridwarehouse-{day}.jsonl"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + "\n"
+            day = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d")
+            with self._lock_io:
+                if day != self._day:
+                    self._open(day)
+                self._stream.write(line)
+                self._stream.flush()
+        except Exception:  # logging must never take the program down
+            self.handleError(record)
+
+    def _open(self, day: str) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._stream = self.path_for(day).open("a", encoding="utf-8")
+        self._day = day
+        prune_logs(self.folder, self.keep_days)
+
+    def close(self) -> None:
+        with self._lock_io:
+            if self._stream is not None:
+                self._stream.close()
+                self._stream = None
+        super().close()
+
+
+def prune_logs(folder: Path, keep_days: int, today: datetime | None = None) -> list[Path]:
+    """Delete daily log files older than `keep_days` (by the date in their name)."""
+    # today and the keep_days - 1 days before it stay
+    cutoff = ((today or datetime.now(UTC)) - timedelta(days=keep_days - 1)).strftime("%Y-%m-%d")
+    removed = []
+    for path in folder.glob("gridwarehouse-*.jsonl"):
+        day = path.stem.removeprefix("gridwarehouse-")
+        if day < cutoff:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def setup_logging(settings: Settings | None, level: str, command: str = "") -> Redactor:
+    """Console (stderr, readable) and, with settings, the daily JSON-lines file; both masked."""
+    secrets = list(settings.secrets.values()) if settings else []
+    secrets += [v for k, v in os.environ.items() if _is_secret_name(k)]
+    redact = Redactor(secrets)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(getattr(logging, level))
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(RedactingFormatter(redact, CONSOLE_FORMAT))
+    root.addHandler(console)
+    if settings is not None and settings.log_keep_days > 0:
+        daily = DailyFileHandler(settings.log_dir, settings.log_keep_days)
+        daily.setFormatter(JsonLinesFormatter(redact, command))
+        root.addHandler(daily)
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
+    return redact
+
+
+def _is_secret_name(name: str) -> bool:
+    from loaders.settings import SECRET_NAMES, SECRET_SUFFIXES
+
+    return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)
