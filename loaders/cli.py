@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from loaders import __version__
 from loaders.errors import GridwarehouseError, UsageError
 
-SOURCES = ("bmrs", "neso", "dno")
+SOURCES = ("bmrs", "neso", "dno", "isone")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,7 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--force",
         action="store_true",
-        help="dno: ask portals that refused recently too; neso: reload loaded resources",
+        help="dno: ask portals that refused recently too; neso: reload loaded resources; "
+        "isone: poll current-only datasets now",
+    )
+    load.add_argument(
+        "--location",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="isone: only these locations (ids or groups from loaders/isone/datasets.toml)",
     )
 
     backfill = commands.add_parser(
@@ -95,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backfill.add_argument("--from", dest="start", metavar="DATE", required=True, help="start (UTC)")
     backfill.add_argument("--to", dest="end", metavar="DATE", required=True, help="end, exclusive")
+    backfill.add_argument(
+        "--location", action="append", default=[], metavar="ID", help="isone: only these locations"
+    )
 
     iris = commands.add_parser("iris", help="the IRIS real-time receiver (Azure Service Bus)")
     iris_cmd = iris.add_subparsers(dest="iris_command", metavar="ACTION", parser_class=_Parser)
@@ -124,6 +135,36 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit once the queue is empty (for a cron job instead of a service)",
     )
+
+    run = commands.add_parser(
+        "run",
+        help="one scheduled cycle: due sources, then dbt build of what changed",
+        description="Load every enabled source that is due on its cadence "
+        "(GRIDWAREHOUSE_RUN_EVERY: bmrs and the IRIS gap check 15m, neso 1h, dno 7d, isone 1h), "
+        "then dbt build the models downstream of the raw tables that got new rows, then send "
+        "alerts. Meant for cron every 15 minutes; an overlapping run exits at once.",
+    )
+    run.add_argument("--force", action="store_true", help="load every enabled source now")
+    run.add_argument("--no-build", action="store_true", help="skip the dbt build")
+    sched = commands.add_parser(
+        "schedule",
+        help="run cycles in a loop (for machines without cron)",
+        description="Run `gridwarehouse run` every interval until Ctrl-C or SIGTERM.",
+    )
+    sched.add_argument("--every", default="15m", help="interval between cycles (default 15m)")
+    sched.add_argument("--cycles", type=int, help=argparse.SUPPRESS)  # tests: stop after N
+    status = commands.add_parser(
+        "status",
+        help="freshness and health per source and dataset",
+        description="Last successful window, lag, rows and failures in 24h per dataset, and the "
+        "IRIS receiver's rates. Exit 3 when a scheduled dataset is stale or failing.",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--html", metavar="FILE", help="write a self-contained status page")
+    status.add_argument(
+        "--serve", action="store_true", help="serve the live status page on 127.0.0.1"
+    )
+    status.add_argument("--port", type=int, default=0, help="--serve port (default: a free one)")
 
     check = commands.add_parser(
         "check-endpoints",
@@ -299,6 +340,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             start=args.start,
             end=args.end,
             force=args.force,
+            locations=args.location,
         )
     if args.command == "datasets":
         from loaders.commands import list_datasets
@@ -309,7 +351,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "backfill":
         from loaders.commands import backfill
 
-        return backfill(settings, args.source, args.dataset, start=args.start, end=args.end)
+        return backfill(
+            settings,
+            args.source,
+            args.dataset,
+            start=args.start,
+            end=args.end,
+            locations=args.location,
+        )
     if args.command == "export":
         if args.export_command is None:
             raise UsageError("export what? `gridwarehouse export vlp-batteries --format csv|json`")
@@ -320,6 +369,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from loaders.endpoints import check
 
         return check(settings, as_json=args.json)
+    if args.command == "run":
+        from loaders.schedule import run_cycle
+
+        return run_cycle(settings, force=args.force, build=not args.no_build)
+    if args.command == "schedule":
+        from loaders.schedule import schedule
+
+        return schedule(settings, args.every, cycles=args.cycles)
+    if args.command == "status":
+        from loaders.status import status
+
+        return status(settings, as_json=args.json, html=args.html, serve=args.serve, port=args.port)
     if args.command == "iris":
         if args.iris_command is None:
             raise UsageError("iris what? `gridwarehouse iris run [--archive DIR]`")

@@ -16,6 +16,9 @@ from loaders.common.timeutil import parse_user_datetime
 from loaders.errors import UsageError
 from loaders.settings import Settings
 
+# `gridwarehouse run` sets this to a list to see every RunSummary its loads produce
+COLLECTED: list[RunSummary] | None = None
+
 
 def parse_range(start: str | None, end: str | None) -> tuple[datetime, datetime] | None:
     """--from/--to as UTC datetimes, or None for an incremental load."""
@@ -42,8 +45,17 @@ def load(
     start: str | None,
     end: str | None,
     force: bool = False,
+    locations: Sequence[str] = (),
 ) -> int:
     """`gridwarehouse load <source>`: a range, or incrementally from the load log."""
+    if locations and source != "isone":
+        raise UsageError("--location applies to `load isone` only")
+    if source == "isone":
+        from loaders.isone.run import load as load_isone
+
+        return load_isone(
+            settings, names, all_=all_, start=start, end=end, force=force, locations=locations
+        )
     if source == "neso":
         return load_neso(settings, list(names), all_=all_, start=start, end=end, force=force)
     if source == "dno":
@@ -100,7 +112,7 @@ def run_source(
 
     try:
         with graceful_stop() as stop:
-            return run_tasks(
+            summary = run_tasks(
                 adapter,
                 tasks,
                 settings,
@@ -114,6 +126,9 @@ def run_source(
                 pipeline_name=pipeline_name,
                 initial_results=initial_results,
             )
+            if COLLECTED is not None:
+                COLLECTED.append(summary)
+            return summary
     finally:
         adapter.close()
 
@@ -196,10 +211,22 @@ def load_neso(
 
 
 def backfill(
-    settings: Settings, source: str, names: Sequence[str], *, start: str | None, end: str | None
+    settings: Settings,
+    source: str,
+    names: Sequence[str],
+    *,
+    start: str | None,
+    end: str | None,
+    locations: Sequence[str] = (),
 ) -> int:
     """`gridwarehouse backfill <source>`: a long range, resumable; windows already loaded are
     skipped, so an interrupted (even killed) backfill picks up where it stopped."""
+    if source == "isone":
+        from loaders.isone.run import backfill as backfill_isone
+
+        return backfill_isone(settings, names, start=start, end=end, locations=locations)
+    if locations:
+        raise UsageError("--location applies to `backfill isone` only")
     if source != "bmrs":
         raise UsageError(f"unknown source {source!r}")
     if start is None or end is None:
@@ -296,6 +323,10 @@ def print_summary(summary: RunSummary, stream=None) -> None:
 
 def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bool = False) -> int:
     """`gridwarehouse datasets list`: what can be loaded, window limits, keys, loaded or not."""
+    if source == "isone":
+        from loaders.isone.run import list_datasets as list_isone
+
+        return list_isone(settings, as_json=as_json)
     from loaders.bmrs.catalogue import load_catalogue
     from loaders.common.ops import read_states
 

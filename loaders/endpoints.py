@@ -137,11 +137,39 @@ def planned_probes(settings: Settings) -> list[tuple[Probe, Callable[[httpx.Clie
                 probes.append((probe, lambda client, p=probe: p))
             else:
                 http(probe, headers)
+    probes += _isone_probes(settings)
     iris = _iris_target(settings)
     if iris is not None:
         host, port = iris
         probe = Probe("iris", "namespace", f"amqps://{host}:{port}")
         probes.append((probe, lambda client: probe_tcp(probe, host, port)))
+    return probes
+
+
+def _isone_probes(settings: Settings) -> list[tuple[Probe, Callable[[httpx.Client], Probe]]]:
+    """ISO-NE: web services (one cheap call, with credentials) and each website report used."""
+    from loaders.common.http import full_url
+    from loaders.isone.config import load_config
+    from loaders.isone.plan import market_day
+    from loaders.isone.source import CREDENTIALS_HELP, auth_headers, request_for
+
+    headers = auth_headers(settings)
+    web = Probe("isone", "web services", f"{settings.base_url('isone')}/locations")
+    if headers:
+        probes = [(web, lambda client: probe_http(web, client, headers))]
+    else:
+        web.verdict, web.detail = "needs token", CREDENTIALS_HELP
+        probes = [(web, lambda client: web)]
+    # website reports answer a plain GET (today's); the wsclient form endpoint only a POST
+    today = market_day(datetime.now(UTC))
+    for dataset in load_config().datasets.values():
+        endpoint = dataset.endpoint
+        if endpoint.host != "www" or endpoint.form is not None:
+            continue
+        path, query, _ = request_for(endpoint, None, today if dataset.backfillable else None)
+        url = full_url(f"{settings.base_url('isone_www')}{path}", query)
+        probe = Probe("isone", dataset.name, url)
+        probes.append((probe, lambda client, p=probe: probe_http(p, client)))
     return probes
 
 

@@ -27,6 +27,16 @@ DEFAULT_BASE_URLS = {
     "isone_www": "https://www.iso-ne.com",
 }
 
+# `gridwarehouse run`: the sources it loads and how often each is due (GRIDWAREHOUSE_RUN_EVERY)
+RUN_SOURCES = ("bmrs", "iris", "neso", "dno", "isone")
+DEFAULT_RUN_EVERY = {
+    "bmrs": timedelta(minutes=15),
+    "iris": timedelta(minutes=15),
+    "neso": timedelta(hours=1),
+    "dno": timedelta(days=7),
+    "isone": timedelta(hours=1),
+}
+
 DEFAULT_RATES = {"neso": 1.0, "dno": 2.0, "isone": 1.0}
 # Variables that hold secrets by their name's ending (DNO portal tokens are named in their config).
 SECRET_SUFFIXES = ("_TOKEN", "_API_KEY", "_API_KEYS", "_PASSWORD", "_SECRET", "_CONNECTION_STRING")
@@ -41,6 +51,7 @@ SECRET_NAMES = (
     "ISONE_PASSWORD",
     "ISONE_API_KEY",
     "SMTP_PASSWORD",
+    "GRIDWAREHOUSE_ALERT_WEBHOOK",
 )
 
 
@@ -56,6 +67,16 @@ class Settings:
     log_dir: Path = Path("data/logs")
     log_keep_days: int = 14
     min_free_gb: float = 2.0
+    stale_after: Mapping[str, timedelta] = field(default_factory=dict)
+    run_sources: tuple[str, ...] = RUN_SOURCES
+    run_every: Mapping[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_RUN_EVERY))
+    run_datasets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    alert_email: tuple[str, ...] = ()
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_from: str = "gridwarehouse@localhost"
+    smtp_starttls: bool = True
     base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
     http_timeout_s: float = 60.0
     http_max_retries: int = 5
@@ -166,6 +187,21 @@ def parse_window_overrides(text: str) -> dict[str, timedelta]:
     return overrides
 
 
+def parse_durations(text: str, name: str) -> dict[str, timedelta]:
+    """ "bmrs=2h,neso=2d,bmrs.BOD=30m" as {name (lower-case): duration}."""
+    out = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, size = item.partition("=")
+        if not size:
+            raise ConfigError(f"{name}: {item!r} is not NAME=DURATION (e.g. bmrs=2h)")
+        out[key.strip().lower()] = parse_duration(size, f"{name}[{key.strip()}]")
+    return out
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
 def _number(raw: object, name: str, kind: type) -> float | int:
     try:
         return kind(raw)
@@ -254,6 +290,23 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         log_dir=Path(str(get("LOG_DIR", data_dir / "logs"))),
         log_keep_days=int(num("LOG_KEEP_DAYS", 14, int)),
         min_free_gb=float(num("MIN_FREE_GB", 2.0, float)),
+        stale_after=parse_durations(str(get("STALE_AFTER", "") or ""), "GRIDWAREHOUSE_STALE_AFTER"),
+        run_sources=_run_sources(str(get("RUN_SOURCES", ",".join(RUN_SOURCES)))),
+        run_every={
+            **DEFAULT_RUN_EVERY,
+            **parse_durations(str(get("RUN_EVERY", "") or ""), "GRIDWAREHOUSE_RUN_EVERY"),
+        },
+        run_datasets={
+            source: _names(str(get(f"RUN_{source.upper()}_DATASETS")))
+            for source in RUN_SOURCES
+            if get(f"RUN_{source.upper()}_DATASETS")
+        },
+        alert_email=_names(str(environ.get("GRIDWAREHOUSE_ALERT_EMAIL") or "")),
+        smtp_host=environ.get("SMTP_HOST") or None,
+        smtp_port=int(_number(environ.get("SMTP_PORT") or 587, "SMTP_PORT", int)),
+        smtp_user=environ.get("SMTP_USER") or None,
+        smtp_from=environ.get("SMTP_FROM") or "gridwarehouse@localhost",
+        smtp_starttls=_flag(environ.get("SMTP_STARTTLS") or "true", "SMTP_STARTTLS"),
         base_urls=base_urls,
         http_timeout_s=float(num("HTTP_TIMEOUT_S", 60, float)),
         http_max_retries=int(num("HTTP_MAX_RETRIES", 5, int)),
@@ -288,3 +341,13 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         bq_dataset_prefix=str(get("BQ_DATASET_PREFIX", "")),
         secrets=secrets,
     )
+
+
+def _run_sources(text: str) -> tuple[str, ...]:
+    names = tuple(n.lower() for n in _names(text))
+    unknown = [n for n in names if n not in RUN_SOURCES]
+    if unknown:
+        raise ConfigError(
+            f"GRIDWAREHOUSE_RUN_SOURCES names {', '.join(unknown)}: use {', '.join(RUN_SOURCES)}"
+        )
+    return names

@@ -92,7 +92,8 @@ def nothing_due(
         return False
     if body.get("warehouse") is None or body["warehouse"] != _warehouse_id(duckdb_path):
         return False
-    entries = body.get("datasets", {})
+    # names match case-insensitively (BMRS names are upper-case, ISO-NE's lower-case)
+    entries = {name.upper(): entry for name, entry in body.get("datasets", {}).items()}
     wanted = list(entries) if names is None else [n.upper() for n in names]
     if not wanted or any(name not in entries for name in wanted):
         return False

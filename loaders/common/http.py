@@ -13,8 +13,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -28,6 +28,12 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SECRET_PARAMS = ("key", "token", "secret", "password", "apikey", "api_key", "sig")
 
 Params = Mapping[str, str | int | float | Sequence[str]]
+
+
+class Limiter(Protocol):
+    """Anything that blocks until one more request may be sent (RateLimiter, a shared one)."""
+
+    def acquire(self) -> None: ...
 
 
 def redact_url(url: str) -> str:
@@ -181,7 +187,7 @@ class HttpClient:
         *,
         timeout_s: float = 60.0,
         retry: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         headers: Mapping[str, str] | None = None,
         auth: Callable[[], Mapping[str, str]] | None = None,
         service: str = "",
@@ -234,17 +240,24 @@ class HttpClient:
         path: str,
         params: Params | None = None,
         decode: Callable[[bytes, str], Any] | None = None,
+        *,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[Any, int]:
-        """GET `path`, turn the body into a value with `decode(body, url)` (JSON by default), and
-        return it with the number of attempts. A body `decode` rejects with BadResponseError is
-        retried like a 5xx; a raised `SourceError` carries `.attempts`."""
+        """GET `path` (POST `form` when given), turn the body into a value with
+        `decode(body, url)` (JSON by default), and return it with the number of attempts. A body
+        `decode` rejects with BadResponseError is retried like a 5xx; a raised `SourceError`
+        carries `.attempts`. `headers` are added to this request only (e.g. another Accept)."""
         url = self.url(path)
-        shown = redact_url(full_url(url, params))
+        shown = redact_url(full_url(url, params)) + (" (POST form)" if form is not None else "")
         decode = decode or decode_json
+        request = _Request(form, dict(headers or {}))
         attempt = 0
         while True:
             try:
-                return self._attempt(url, params, shown, decode, retry=attempt > 0), attempt + 1
+                return self._attempt(
+                    url, params, shown, decode, retry=attempt > 0, request=request
+                ), attempt + 1
             except SourceError as exc:
                 exc.attempts = attempt + 1
                 raise
@@ -270,6 +283,7 @@ class HttpClient:
         decode: Callable[[bytes, str], Any],
         *,
         retry: bool,
+        request: _Request | None = None,
     ) -> Any:
         key = None
         if self.keys is not None:
@@ -280,9 +294,13 @@ class HttpClient:
         if self.limiter:
             self.limiter.acquire()
         self.stats.add(retry=retry)
-        headers = dict(self._auth()) if self._auth else None
+        request = request or _Request()
+        headers = {**(self._auth() if self._auth else {}), **request.headers} or None
         try:
-            response = self._client.get(url, params=params, headers=headers)
+            if request.form is not None:
+                response = self._client.post(url, params=params, data=request.form, headers=headers)
+            else:
+                response = self._client.get(url, params=params, headers=headers)
         except httpx.TimeoutException as exc:
             raise _Retryable(
                 UnreachableError(
@@ -312,7 +330,13 @@ class HttpClient:
         body = response.content
         content_type = response.headers.get("Content-Type", "")
         head = body[:200].lstrip().lower()
-        if "html" in content_type or head.startswith((b"<!doctype", b"<html", b"<")):
+        # a body in angle brackets is an HTML page, unless this request asked for XML
+        markup_ok = "xml" in request.headers.get("Accept", "")
+        if (
+            "html" in content_type
+            or head.startswith((b"<!doctype", b"<html"))
+            or (head.startswith(b"<") and not markup_ok)
+        ):
             raise _Retryable(
                 BadResponseError(
                     f"{shown} returned an HTML page instead of JSON ({len(body)} bytes: "
@@ -324,6 +348,14 @@ class HttpClient:
             return decode(body, shown)
         except BadResponseError as exc:
             raise _Retryable(exc) from None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What one request adds to the client's defaults: a POST form, extra headers."""
+
+    form: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def malformed(url: str, body: bytes, detail: object) -> BadResponseError:

@@ -8,7 +8,9 @@ Routes come from a JSON file beside the recordings (`tests/data/recorded/routes.
   lies in the requested window (inclusive, like the API), in the body shape that path uses
   (`{"data": [...]}` or a bare array); a window that overlaps none gets an empty list;
 - a CSV recording of a JSON endpoint (the BM unit registry) is served as the JSON the API returns:
-  same field names, `True`/`False` as booleans, empty cells as null, everything else as text.
+  same field names, `True`/`False` as booleans, empty cells as null, everything else as text;
+- a POST form request (ISO-NE's www.iso-ne.com/ws/wsclient) gets the recording whose form
+  fields it sends (extra fields, like a time stamp, are ignored).
 
 Tests can also register records or scripted faults (429, 500, HTML, truncated bodies, delays).
 """
@@ -50,6 +52,7 @@ class Fault:
     delay_s: float = 0.0
     content_type: str = "application/json"
     exact_only: bool = False  # recorded requests only: any other query is a 404
+    accept: str | None = None  # served only to requests whose Accept header contains this
 
 
 @dataclass
@@ -70,6 +73,7 @@ class RecordSet:
     page: tuple[str, str] | None = None  # (offset param, limit param) for paged APIs
     content_type: str = "application/json"
     exact_only: bool = False  # recorded requests only: any other query is a 404
+    forms: list[tuple[dict[str, str], bytes]] = field(default_factory=list)  # POST form -> body
     _index: list[tuple[datetime, int]] | None = field(default=None, repr=False)
     _field_is_date: bool = field(default=False, repr=False)
 
@@ -193,7 +197,11 @@ class ReplayState:
                 recorded = urlsplit(route["recorded_request"])
                 key = f"/{route['source']}{recorded.path}"
                 record_set = self.routes.setdefault(key, RecordSet(records=[], exact_only=True))
-                record_set.exact[_canonical(recorded.query)] = raw
+                record_set.content_type = route.get("content_type", record_set.content_type)
+                if "form" in route:
+                    record_set.forms.append((dict(route["form"]), raw))
+                else:
+                    record_set.exact[_canonical(recorded.query)] = raw
                 continue
             if route.get("format") == "csv":
                 records = csv_as_api_json(raw.decode("utf-8"))
@@ -221,10 +229,12 @@ class ReplayState:
                     record_set.exact[_canonical(recorded.query)] = raw
                 self.routes[prefix] = record_set
 
-    def respond(self, path: str, query: str) -> tuple[int, dict[str, str], bytes, float]:
+    def respond(
+        self, path: str, query: str, accept: str = "", form: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes, float]:
         with self.lock:
             self.requests.append(f"{path}?{query}" if query else path)
-            fault = self.faults[path].popleft() if self.faults.get(path) else None
+            fault = self._next_fault(path, accept)
             record_set = self.routes.get(path)
         if fault is not None:
             headers = {"Content-Type": fault.content_type, **fault.headers}
@@ -232,10 +242,12 @@ class ReplayState:
         if record_set is None:
             body = orjson.dumps({"error": f"no recorded response for {path}"})
             return 404, {"Content-Type": "application/json"}, body, 0.0
+        if form is not None:
+            return self._form_response(record_set, path, form)
         exact = record_set.exact.get(_canonical(query))
         if exact is not None:
             body = exact.read_bytes() if isinstance(exact, Path) else exact
-            return 200, {"Content-Type": "application/json"}, body, record_set.delay_s
+            return 200, {"Content-Type": record_set.content_type}, body, record_set.delay_s
         if record_set.body is not None:
             return (
                 200,
@@ -248,6 +260,27 @@ class ReplayState:
             return 404, {"Content-Type": "application/json"}, body, 0.0
         body = self._window_body(record_set, query)
         return 200, {"Content-Type": "application/json"}, body, record_set.delay_s
+
+    def _next_fault(self, path: str, accept: str) -> Fault | None:
+        """The first queued fault on `path` meant for this request's Accept header (held lock)."""
+        queue = self.faults.get(path)
+        for fault in queue or ():
+            if fault.accept is None or fault.accept in accept:
+                queue.remove(fault)  # type: ignore[union-attr]
+                return fault
+        return None
+
+    @staticmethod
+    def _form_response(
+        record_set: RecordSet, path: str, form: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes, float]:
+        """The recording whose every form field the request sends with the same value."""
+        for recorded, body in record_set.forms:
+            if all(form.get(k) == v for k, v in recorded.items()):
+                return 200, {"Content-Type": record_set.content_type}, body, record_set.delay_s
+        shown = "&".join(f"{k}={v}" for k, v in sorted(form.items()))
+        body = orjson.dumps({"error": f"no recorded response for POST {path} form {shown}"})
+        return 404, {"Content-Type": "application/json"}, body, 0.0
 
     @staticmethod
     def _window_body(record_set: RecordSet, query: str) -> bytes:
@@ -288,9 +321,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        status, headers, body, delay = self.server.state.respond(
-            parts.path.rstrip("/"), parts.query
-        )
+        accept = self.headers.get("Accept", "")
+        self._reply(*self.server.state.respond(parts.path.rstrip("/"), parts.query, accept))
+
+    def do_POST(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        accept = self.headers.get("Accept", "")
+        self._reply(*self.server.state.respond(parts.path.rstrip("/"), parts.query, accept, form))
+
+    def _reply(self, status: int, headers: dict[str, str], body: bytes, delay: float) -> None:
         if delay:
             time.sleep(delay)
         try:

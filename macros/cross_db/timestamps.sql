@@ -94,3 +94,15 @@
 {% macro minutes_between(start_ts, end_ts) -%}
     (({{ epoch_seconds(end_ts) }}) - ({{ epoch_seconds(start_ts) }})) / 60.0
 {%- endmacro %}
+
+
+{# A UTC timestamp moved by a number of seconds (a TIMESTAMP on BigQuery, not a DATETIME). #}
+{% macro add_seconds(utc_ts, seconds) -%}
+    {{ from_epoch_seconds(epoch_seconds(utc_ts) ~ ' + (' ~ seconds ~ ')') }}
+{%- endmacro %}
+
+
+{# A UTC timestamp floored to a step of whole seconds (3600: the start of its hour). #}
+{% macro floor_to_seconds(utc_ts, step) -%}
+    {{ from_epoch_seconds('floor((' ~ epoch_seconds(utc_ts) ~ ') / ' ~ step ~ ') * ' ~ step) }}
+{%- endmacro %}

@@ -83,7 +83,7 @@ def make_cli(tmp_path: Path, replay: ReplayServer) -> Cli:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("GRIDWAREHOUSE_", "IRIS_"))
+        if not k.startswith(("GRIDWAREHOUSE_", "IRIS_", "ISONE_"))
         and not k.endswith(("_API_TOKEN", "_API_KEYS"))
     }
     env.update(
@@ -95,6 +95,12 @@ def make_cli(tmp_path: Path, replay: ReplayServer) -> Cli:
             "GRIDWAREHOUSE_NESO_BASE_URL": replay.base_url("neso") + "/api/3/action",
             "GRIDWAREHOUSE_NESO_REQUESTS_PER_S": "0",
             "GRIDWAREHOUSE_DNO_REQUESTS_PER_S": "0",
+            "GRIDWAREHOUSE_ISONE_BASE_URL": replay.base_url("isone") + "/api/v1.1",
+            "GRIDWAREHOUSE_ISONE_WWW_BASE_URL": replay.base_url("isone") + "/www",
+            "GRIDWAREHOUSE_ISONE_REQUESTS_PER_S": "0",
+            # the replay server asks for no credentials; the loader needs some to call
+            "ISONE_USERNAME": "replay-user",
+            "ISONE_PASSWORD": "replay-password",
             **{
                 f"GRIDWAREHOUSE_DNO_{dno}_BASE_URL": f"{replay.base_url('dno')}/{dno.lower()}"
                 for dno in ("UKPN", "SPEN", "NPG", "ENWL", "NGED", "SSEN")

@@ -1,0 +1,45 @@
+-- ISO-NE hourly system load (NEPOOL area, location 32), MW, per market-day hour: the UTC
+-- interval and the local wall time and offset as published (23 hours in spring, 25 in autumn).
+with
+
+source as (
+
+    select * from {{ source_or_empty('isone', 'hourly_system_load', [
+        ('begin_date', 'timestamp'),
+        ('begin_date_local', 'string'),
+        ('begin_date_offset', 'string'),
+        ('location', 'string'),
+        ('loc_id', 'string'),
+        ('load', 'number'),
+        ('native_load', 'number'),
+        ('ard_demand', 'number'),
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        {{ utc_timestamp('begin_date') }} as interval_start_utc,
+        {{ add_seconds(utc_timestamp('begin_date'), 3600) }} as interval_end_utc,
+        begin_date_local as interval_start_local,
+        begin_date_offset as utc_offset,
+        cast(substr(begin_date_local, 1, 10) as date) as market_date,
+        cast(loc_id as {{ dbt.type_int() }}) as location_id,
+        location as location_name,
+        load as load_mw,
+        native_load as native_load_mw,
+        ard_demand as ard_demand_mw,
+        _natural_key,
+        _record_hash,
+        _source,
+        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+    from source
+
+)
+
+{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}
