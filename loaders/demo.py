@@ -1,7 +1,8 @@
 """`gridwarehouse demo` (what `make demo` runs): recorded real data, end to end, offline.
 
 A replay server on 127.0.0.1 answers with the real responses recorded from the BMRS Insights
-API, the NESO portal and UKPN's portal (tests/data/recorded); the real loaders fetch them over
+API, the NESO portal, UKPN's portal and ISO New England (tests/data/recorded); the real loaders
+fetch them over
 HTTP into a DuckDB file of its own (data/demo/), then dbt builds and tests every model and
 writes the docs site.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
 from loaders.common.replay import ReplayServer
-from loaders.settings import load_settings
+from loaders.settings import Settings, load_settings
 
 # The recorded days (see tests/data/recorded/bmrs/README.md), and what was recorded on them.
 DEMO_FROM = datetime(2024, 5, 1, tzinfo=UTC)
@@ -32,6 +33,17 @@ DEMO_DATASETS = (
     "FORECAST_GENERATION_WIND_PEAK",
     "BMUNITS",
 )
+# ISO-NE: the recorded market days (incl. the spring-forward day, 2024-03-10) and load zones
+ISONE_RANGES = (("2024-03-09", "2024-03-11"), ("2024-11-02", "2024-11-03"))
+ISONE_DATASETS = (
+    "hourly_system_load",
+    "fuel_mix",
+    "hourly_load_forecast",
+    "reliability_region_load_forecast",
+    "da_hourly_demand",
+    "rt_hourly_demand",
+)
+ISONE_LOCATIONS = ("4001", "4002")
 
 
 def run_demo(data_dir: str = "data/demo") -> int:
@@ -51,10 +63,15 @@ def run_demo(data_dir: str = "data/demo") -> int:
                 **base.base_urls,
                 "bmrs": replay.base_url("bmrs"),
                 "neso": replay.base_url("neso") + "/api/3/action",
+                "isone": replay.base_url("isone") + "/api/v1.1",
+                "isone_www": replay.base_url("isone") + "/www",
             },
             dno_base_urls={"UKPN": replay.base_url("dno") + "/ukpn"},
             bmrs_requests_per_s=0.0,  # a local replay needs no politeness limit
             rates={source: 0.0 for source in base.rates},
+            # the replay server asks for no credentials, but the loader sends some: never the
+            # user's own, whatever the environment holds
+            secrets={**base.secrets, "ISONE_USERNAME": "demo", "ISONE_PASSWORD": "demo"},
         )
         _say(
             f"1/3 Loading recorded real BMRS data ({DEMO_FROM:%Y-%m-%d} to {DEMO_TO:%Y-%m-%d}) "
@@ -86,6 +103,9 @@ def run_demo(data_dir: str = "data/demo") -> int:
         ):
             if code:
                 return code
+        code = _load_isone(settings)
+        if code:
+            return code
     _say("2/3 Building and testing the dbt models (dbt build)")
     if run_dbt(settings, ["build"]) != 0:
         _say("dbt build failed: see the output above")
@@ -97,6 +117,19 @@ def run_demo(data_dir: str = "data/demo") -> int:
     return 0
 
 
+def _load_isone(settings: Settings) -> int:
+    from loaders.isone.run import load
+
+    _say("   and ISO New England load, fuel mix and forecasts (recorded real days)")
+    for start, end in ISONE_RANGES:
+        code = load(
+            settings, ISONE_DATASETS, all_=False, start=start, end=end, locations=ISONE_LOCATIONS
+        )
+        if code:
+            return code
+    return load(settings, ["locations"], all_=False, start=None, end=None)
+
+
 def _report(duckdb_path: Path) -> None:
     from loaders.common.warehouse import connect_duckdb
 
@@ -105,7 +138,7 @@ def _report(duckdb_path: Path) -> None:
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw_bmrs', 'raw_neso', 'raw_dno', 'marts', 'ops') "
+            "where table_schema in ('raw_bmrs', 'raw_neso', 'raw_dno', 'raw_isone', 'marts', 'ops') "
             "and table_name not like '_dlt%' "
             "order by 1, 2"
         ).fetchall()

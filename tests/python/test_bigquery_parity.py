@@ -64,6 +64,14 @@ MART_KEYS = {
     "fct_system_limits_by_period": ["settlement_date", "settlement_period"],
     "fct_remit_unavailability_daily": ["event_date", "fuel_type", "affected_unit"],
     "fct_dataset_completeness_daily": ["dataset", "settlement_date", "present_periods"],
+    "fct_isone_lmp_hourly": ["location_id", "hour_start_utc", "rt_minus_da_spread"],
+    "fct_isone_load_vs_generation_hourly": [
+        "hour_start_utc",
+        "utc_offset",
+        "load_mw",
+        "generation_mw",
+        "mix_instants",
+    ],
 }
 LOADS = [
     (
@@ -94,6 +102,19 @@ LOADS = [
     ),
     ("load", "neso", "--dataset", "historic_demand"),
     ("load", "dno", "--dno", "UKPN", "--dataset", "powerflow"),
+    # the recorded spring-forward day and its neighbours
+    (
+        "load",
+        "isone",
+        "--dataset",
+        "hourly_system_load",
+        "--dataset",
+        "fuel_mix",
+        "--from",
+        "2024-03-09",
+        "--to",
+        "2024-03-11",
+    ),
 ]
 
 
