@@ -39,12 +39,12 @@ test-fast: install  ## the suite without the slow end-to-end tests
 lint: install  ## ruff + sqlfluff (dbt templater)
 	$(RUN) ruff check loaders tests bench
 	$(RUN) ruff format --check loaders tests bench
-	GRIDWAREHOUSE_DUCKDB_PATH=:memory: $(RUN) sqlfluff lint models tests/dbt
+	GRIDWAREHOUSE_DUCKDB_PATH=:memory: $(RUN) sqlfluff lint models snapshots tests/dbt
 
 format: install  ## apply ruff format and sqlfluff fixes
 	$(RUN) ruff format loaders tests bench
 	$(RUN) ruff check --fix loaders tests bench
-	GRIDWAREHOUSE_DUCKDB_PATH=:memory: $(RUN) sqlfluff fix models tests/dbt
+	GRIDWAREHOUSE_DUCKDB_PATH=:memory: $(RUN) sqlfluff fix models snapshots tests/dbt
 
 generate: install  ## regenerate BMRS staging models from the catalogue
 	$(RUN) python -m loaders.bmrs.dbtgen

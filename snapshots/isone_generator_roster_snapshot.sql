@@ -8,15 +8,15 @@
     hard_deletes='invalidate',
 ) }}
 
-select
-    asset_id,
-    asset_name,
-    asset_type,
-    fuel_type,
-    load_zone,
-    scc_summer_mw,
-    scc_winter_mw
-from {{ ref('stg_isone__generator_roster') }}
-where is_in_latest_load
+    select
+        asset_id,
+        asset_name,
+        asset_type,
+        fuel_type,
+        load_zone,
+        scc_summer_mw,
+        scc_winter_mw
+    from {{ ref('stg_isone__generator_roster') }}
+    where is_in_latest_load
 
 {% endsnapshot %}

@@ -9,12 +9,12 @@
     hard_deletes='invalidate',
 ) }}
 
-select
-    location_id,
-    location_name,
-    location_type,
-    area_type
-from {{ ref('stg_isone__locations') }}
-where is_in_latest_load
+    select
+        location_id,
+        location_name,
+        location_type,
+        area_type
+    from {{ ref('stg_isone__locations') }}
+    where is_in_latest_load
 
 {% endsnapshot %}

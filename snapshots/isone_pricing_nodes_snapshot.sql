@@ -7,12 +7,12 @@
     hard_deletes='invalidate',
 ) }}
 
-select
-    location_id,
-    location_name,
-    location_type,
-    area_type
-from {{ ref('stg_isone__pricing_nodes') }}
-where is_in_latest_load
+    select
+        location_id,
+        location_name,
+        location_type,
+        area_type
+    from {{ ref('stg_isone__pricing_nodes') }}
+    where is_in_latest_load
 
 {% endsnapshot %}

@@ -30,6 +30,11 @@ def test_sqlfluff_is_clean():
 
     ensure_profiles()
     result = run(
-        str(BIN / "sqlfluff"), "lint", "models", "tests/dbt", GRIDWAREHOUSE_DUCKDB_PATH=":memory:"
+        str(BIN / "sqlfluff"),
+        "lint",
+        "models",
+        "snapshots",
+        "tests/dbt",
+        GRIDWAREHOUSE_DUCKDB_PATH=":memory:",
     )
     assert result.returncode == 0, result.stdout[-5000:]
