@@ -285,6 +285,18 @@ def test_broker_restart_mid_stream_reconnects_and_sigterm_exits_zero(
     assert cli.count("raw_bmrs.boalf") == distinct_keys("BOALF")
     assert cli.query("select count(distinct _message_id) from raw_bmrs.boalf") == [(len(boalf),)]
     assert cli.query("select sum(connection_drops) from ops.iris_stats")[0][0] >= 1
+    # the drop is an IRIS incident for the alerts
+    from loaders.alerts import incidents
+    from loaders.settings import load_settings
+    from loaders.status import collect
+
+    settings = load_settings(env={**cli.env, **iris_env(broker)}, cwd=cli.data_dir.parent)
+    (queue,) = collect(settings).iris
+    assert queue.connection_drops_24h >= 1
+    assert (
+        "connection drops in 24h"
+        in incidents(collect(settings), settings)[f"iris-drops:{QUEUE}"].summary
+    )
 
 
 def test_archive_files_are_named_like_the_official_client_and_pruned(
@@ -462,3 +474,32 @@ def test_dlt_keeps_a_bounded_number_of_loaded_packages(cli: Cli) -> None:
     assert prune_loaded_packages(settings, "iris") == 5
     left = sorted(p.name for p in loaded.iterdir())
     assert len(left) == KEEP_LOADED_PACKAGES and left[0] == "170000000005.5"
+
+
+def test_status_shows_the_receivers_message_rates(cli: Cli, broker: Broker) -> None:
+    boalf = messages_from_api("BOALF", per_message=5)
+    mils = messages_from_api("MILS", per_message=10)
+    enqueue(broker, boalf + mils)
+    assert drain(cli, broker).returncode == 0
+
+    only_iris = {"GRIDWAREHOUSE_RUN_SOURCES": "iris", **iris_env(broker)}
+    result = cli.run("status", "--json", **only_iris)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    (queue,) = json.loads(result.stdout)["iris"]
+    assert queue["queue"] == QUEUE and queue["state"] == "ok"
+    assert queue["connection_drops_24h"] == 0 and queue["dead_letters_24h"] == 0
+    per_dataset = {d["dataset"]: d["messages_1h"] for d in queue["datasets"]}
+    assert per_dataset == {"BOALF": len(boalf), "MILS": len(mils)}
+    assert queue["messages_per_min_1h"] == round((len(boalf) + len(mils)) / 60, 2)
+
+    text = cli.run("status", **only_iris).stdout
+    assert f"IRIS queue {QUEUE}: ok" in text
+    assert f"{round(len(boalf) / 60, 2)} msg/min" in text
+
+    # 31 minutes without a word from the receiver (threshold 30m): stale, and unhealthy
+    from loaders.settings import load_settings
+    from loaders.status import collect
+
+    settings = load_settings(env={**cli.env, **only_iris}, cwd=cli.data_dir.parent)
+    later = collect(settings, now=datetime.now(UTC) + timedelta(minutes=31))
+    assert [q.state for q in later.iris] == ["stale"] and later.unhealthy == [f"iris.{QUEUE}"]
