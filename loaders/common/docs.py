@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
+import signal
 import socket
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
 from loaders.settings import load_settings
@@ -32,12 +35,19 @@ def main() -> int:
     if not args.no_generate and run_dbt(settings, ["docs", "generate"]) != 0:
         return 1
     port = free_port(args.port)
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(PROJECT_ROOT / "target"))
+    # where dbt wrote the site: its target path (DBT_TARGET_PATH when set, as dbt reads it)
+    site = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
+    if not (site / "index.html").exists():
+        print(f"no docs site in {site}: run `make docs` without --no-generate")
+        return 1
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     print(
         f"dbt docs for {settings.duckdb_path} at http://127.0.0.1:{port}/ (Ctrl-C to stop)",
         flush=True,
     )
+    # SIGTERM (systemd, a test) stops it as Ctrl-C does
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -358,3 +358,40 @@ def test_an_unreachable_webhook_is_told_on_the_next_cycle(cli: Cli, receivers: A
     assert check_and_send(down) == {}
     up = load_settings(env={**env, "GRIDWAREHOUSE_ALERT_WEBHOOK": hook}, cwd=cli.data_dir.parent)
     assert set(check_and_send(up)) == {"webhook"} and "BOALF is stale" in posted[0]["text"]
+
+
+# -- make docs ------------------------------------------------------------------------------
+
+
+def _base_python() -> str:
+    import sys
+
+    return str(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+def test_make_docs_generates_and_serves_on_localhost_printing_the_url(cli: Cli) -> None:
+    load_boalf(cli)  # docs of a warehouse with a raw table (the catalog reads it)
+    proc = subprocess.Popen(
+        # PYTHON: the interpreter uv was bootstrapped into (this one is the project's venv)
+        ["make", "--no-print-directory", "docs", "ARGS=--port 0", f"PYTHON={_base_python()}"],
+        env=cli.env, cwd=GRIDWAREHOUSE.parents[2],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        url, seen = None, []
+        assert proc.stdout is not None
+        for line in proc.stdout:  # dbt's output, then the URL line
+            seen.append(line)
+            if " at http://127.0.0.1:" in line:
+                url = line.split(" at ")[1].split()[0]
+                break
+        assert url and url.startswith("http://127.0.0.1:"), "".join(seen)[-3000:]
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        assert "dbt" in page.lower() and "<html" in page.lower()
+        manifest = json.loads(urllib.request.urlopen(url + "manifest.json", timeout=10).read())
+        assert "model.gridwarehouse.stg_bmrs__boalf" in manifest["nodes"]
+        catalog = json.loads(urllib.request.urlopen(url + "catalog.json", timeout=10).read())
+        assert "source.gridwarehouse.bmrs.boalf" in catalog["sources"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
