@@ -7,13 +7,14 @@ summary and its exit code — lives here once and is the same for every source.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -299,7 +300,10 @@ class _Committer:
             pipeline = self.pipeline()
             pipeline.extract([self.adapter.resource(n, t) for n, t in by_dataset.items()])
             pipeline.normalize()
-        with write_lock(self.settings, f"{self.pipeline_name} load"):
+        with (
+            write_lock(self.settings, f"{self.pipeline_name} load"),
+            _warehouse_open(self.settings),
+        ):
             if pipeline is not None:
                 info = pipeline.load()
                 load_id = info.loads_ids[-1] if info.loads_ids else None
@@ -313,6 +317,22 @@ class _Committer:
         # dlt's extract leaves reference cycles that still hold the batch's Arrow buffers;
         # collect them now, or a long load's memory grows by a batch's worth per commit
         gc.collect()
+
+
+@contextlib.contextmanager
+def _warehouse_open(settings: Settings) -> Iterator[None]:
+    """Keep the DuckDB file open for one commit (under the write lock), so the connections dlt's
+    load and the load log open share one database instance: closing the last connection
+    checkpoints the file and opening it reads its metadata back, once per commit instead of
+    several times."""
+    if settings.target != "duckdb":
+        yield
+        return
+    con = connect_duckdb(settings)
+    try:
+        yield
+    finally:
+        con.close()
 
 
 def _refresh_checkpoint(settings: Settings, adapter: Adapter) -> None:
