@@ -118,10 +118,14 @@ class LandingWriter:
             self.pending_messages = 0
 
     def closed_files(self) -> list[Path]:
-        """Landing files not being written to, oldest first (names sort by creation)."""
+        """Landing files not being written to, oldest first (names sort by creation).
+
+        The folder is listed under the writer's lock: listed outside it, a file the receiver
+        opens in between would be taken (and deleted after the flush) while still written to,
+        losing the completed messages appended to it afterwards."""
         with self._lock:
             current = self._path
-        return sorted(p for p in self.folder.glob(f"*{SUFFIX}") if p != current)
+            return sorted(p for p in self.folder.glob(f"*{SUFFIX}") if p != current)
 
     def close(self) -> None:
         self.rotate()

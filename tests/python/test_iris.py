@@ -503,3 +503,36 @@ def test_status_shows_the_receivers_message_rates(cli: Cli, broker: Broker) -> N
     settings = load_settings(env={**cli.env, **only_iris}, cwd=cli.data_dir.parent)
     later = collect(settings, now=datetime.now(UTC) + timedelta(minutes=31))
     assert [q.state for q in later.iris] == ["stale"] and later.unhealthy == [f"iris.{QUEUE}"]
+
+
+def test_a_landing_file_opened_while_the_flusher_lists_the_folder_is_not_taken(
+    tmp_path: Path,
+) -> None:
+    """The flusher deletes the files it takes: a file the receiver opens while the folder is
+    being listed must not be among them, or what is appended to it afterwards is lost."""
+    from loaders.iris.landing import LandedMessage, LandingWriter, read_landing
+
+    now = datetime.now(UTC)
+
+    def message(n: int) -> LandedMessage:
+        return LandedMessage(f"synthetic-{n}", n, "BOALF", "BOALF", now, now, [{"n": n}])
+
+    appended = threading.Event()
+
+    class Folder(type(tmp_path)):  # type: ignore[misc]
+        def glob(self, pattern: str) -> Any:
+            # the receiver lands a batch just as the folder is listed
+            threading.Thread(target=lambda: (writer.append([message(2)]), appended.set())).start()
+            appended.wait(0.5)
+            return super().glob(pattern)
+
+    writer = LandingWriter(Folder(tmp_path / "landing"))
+    writer.append([message(1)])
+    writer.rotate()
+    taken = writer.closed_files()
+    assert appended.wait(5)
+    writer.append([message(3)])
+    writer.rotate()
+    kept = [p for p in writer.closed_files() if p not in taken]
+    assert [m.message_id for p in taken for m in read_landing(p)] == ["synthetic-1"]
+    assert [m.message_id for p in kept for m in read_landing(p)] == ["synthetic-2", "synthetic-3"]
