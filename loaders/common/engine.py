@@ -295,10 +295,15 @@ class _Committer:
         pipeline = None
         if loaded:
             by_dataset: dict[str, list[Any]] = defaultdict(list)
-            for result in loaded:
+            for result in sorted(loaded, key=_window_order):
                 by_dataset[result.task.dataset].append(result.table)
             pipeline = self.pipeline()
-            pipeline.extract([self.adapter.resource(n, t) for n, t in by_dataset.items()])
+            pipeline.extract(
+                [
+                    _deduplicated(self.adapter.resource(n, one_row_per_key(t)))
+                    for n, t in by_dataset.items()
+                ]
+            )
             pipeline.normalize()
         with (
             write_lock(self.settings, f"{self.pipeline_name} load"),
@@ -317,6 +322,41 @@ class _Committer:
         # dlt's extract leaves reference cycles that still hold the batch's Arrow buffers;
         # collect them now, or a long load's memory grows by a batch's worth per commit
         gc.collect()
+
+
+def _window_order(result: FetchResult) -> tuple[datetime, str]:
+    start = result.task.window.start or datetime.min.replace(tzinfo=UTC)
+    return start, result.task.part or ""
+
+
+def one_row_per_key(tables: list[Any]) -> list[Any]:
+    """A batch's tables with each `_natural_key` once: the row from the later window wins (the
+    windows come in time order; within one window the converter already kept the latest
+    published). Usually the keys are already unique and the tables pass through untouched."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = sum(t.num_rows for t in tables)
+    keys = pa.chunked_array([t.column("_natural_key") for t in tables], type=pa.string())
+    if len(pc.unique(keys)) == rows:  # unique() is ~3x faster than count_distinct here
+        return tables
+    combined = pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+    order = pa.array(range(combined.num_rows), type=pa.int64())
+    latest = (
+        pa.table({"_natural_key": combined.column("_natural_key"), "_gw_ord": order})
+        .group_by("_natural_key", use_threads=False)
+        .aggregate([("_gw_ord", "max")])
+    )
+    keep = pc.array_sort_indices(latest.column("_gw_ord_max"))
+    return [combined.take(pc.take(latest.column("_gw_ord_max"), keep))]
+
+
+def _deduplicated(resource: Any) -> Any:
+    """Tell dlt the staged rows are unique per key (one_row_per_key made them so): its merge then
+    inserts them as they are instead of numbering every row per key first (a quarter of a 30-day
+    DuckDB load's merge time)."""
+    resource.apply_hints(additional_table_hints={"x-stage-data-deduplicated": True})
+    return resource
 
 
 @contextlib.contextmanager

@@ -8,14 +8,17 @@ the spec itself publishes for the endpoint.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from loaders.bmrs.catalogue import DATETIME, PATH_DATE, SNAPSHOT, load_catalogue
 from loaders.bmrs.source import BmrsAdapter, schema_changes
 from loaders.bmrs.windows import plan_windows, request_for
+from loaders.common.engine import one_row_per_key
 from loaders.common.jsonrows import convert
 from loaders.common.records import TypeDrift
 from loaders.settings import load_settings
@@ -180,6 +183,25 @@ def test_natural_keys_keep_nulls_distinct_and_the_latest_published_wins():
     assert 99 in converted.table.column("level_from").to_pylist()
     assert 5 not in converted.table.column("level_from").to_pylist()[:1] or len(keys) == 2
     assert "1 records repeated a natural key" in converted.notes[0]
+
+
+def test_a_batch_keeps_one_row_per_key_and_the_later_window_wins():
+    """Two windows of one commit that both carry a key (recorded real BOALF records): the row
+    from the later window is the one staged, every other row once, nothing else lost."""
+    endpoint = CATALOGUE.get("BOALF")
+    path = Path(__file__).parents[1] / "data/recorded/bmrs/BOALF/boalf_stream_2024-05-01.json"
+    records = orjson.loads(path.read_bytes())
+    records = records["data"] if isinstance(records, dict) else records
+    first = convert_records(endpoint, records[:600]).table
+    revised = dict(records[10], levelTo=records[10]["levelTo"] + 7)
+    second = convert_records(endpoint, [revised, *records[600:]]).table
+    unique = one_row_per_key([first])
+    assert unique == [first]  # already unique: passed through untouched
+    (merged,) = one_row_per_key([first, second])
+    keys = merged.column("_natural_key").to_pylist()
+    assert merged.num_rows == len(records) == len(set(keys))
+    row = merged.filter(pc.equal(merged["_natural_key"], second["_natural_key"][0]))
+    assert row.column("level_to").to_pylist() == [records[10]["levelTo"] + 7]
 
 
 def test_record_hash_changes_with_any_value():
