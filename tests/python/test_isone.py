@@ -56,6 +56,19 @@ def log_rows(cli, columns: str = "dataset, status, rows") -> list[tuple]:
     return cli.query(f"select {columns} from ops.load_log order by dataset, window_start")
 
 
+def day_args(dataset: str, day: str, *extra: str) -> tuple[str, ...]:
+    """`load isone` of one dataset for one market day."""
+    after = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    return ("load", "isone", "--dataset", dataset, "--from", day, "--to", after, *extra)
+
+
+def load_ok(cli, *args: str, **env: str):
+    """Run the CLI and require success, showing its output when it fails."""
+    result = cli.run(*args, **env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
 # -- recorded days --------------------------------------------------------------------------
 
 RECORDED_DAYS = [("2024-03-09", "2024-03-11"), ("2024-11-02", "2024-11-03")]
@@ -108,17 +121,7 @@ def test_recorded_days_load_with_the_recorded_row_counts(cli):
 
 
 def test_spring_forward_day_has_23_strictly_hourly_utc_instants(cli):
-    result = cli.run(
-        "load",
-        "isone",
-        "--dataset",
-        "hourly_system_load",
-        "--from",
-        "2024-03-10",
-        "--to",
-        "2024-03-11",
-    )
-    assert result.returncode == 0, result.stderr
+    load_ok(cli, *day_args("hourly_system_load", "2024-03-10"))
     rows = cli.query(
         "select begin_date, begin_date_local, begin_date_offset from raw_isone.hourly_system_load "
         "order by begin_date"
@@ -141,17 +144,7 @@ def test_fall_back_day_synthetic_has_25_distinct_utc_hours(cli, replay):
         f"{WS}/hourlysysload/day/20241103",
         SYNTHETIC / "synthetic_hourlysysload_20241103_fall_back_from_20241102.json",
     )
-    result = cli.run(
-        "load",
-        "isone",
-        "--dataset",
-        "hourly_system_load",
-        "--from",
-        "2024-11-03",
-        "--to",
-        "2024-11-04",
-    )
-    assert result.returncode == 0, result.stderr
+    load_ok(cli, *day_args("hourly_system_load", "2024-11-03"))
     rows = cli.query(
         "select begin_date, begin_date_local, begin_date_offset from raw_isone.hourly_system_load "
         "order by begin_date"
@@ -186,39 +179,24 @@ def test_current_endpoints_answer_one_object_and_land_one_row(cli):
 
 
 def test_reloading_a_range_changes_nothing(cli):
-    args = ("load", "isone", "--dataset", "fuel_mix", "--from", "2024-03-10", "--to", "2024-03-11")
-    assert cli.run(*args).returncode == 0
+    args = day_args("fuel_mix", "2024-03-10")
+    load_ok(cli, *args)
     before = cli.query("select _natural_key, _record_hash from raw_isone.fuel_mix order by 1")
-    assert cli.run(*args).returncode == 0
+    load_ok(cli, *args)
     after = cli.query("select _natural_key, _record_hash from raw_isone.fuel_mix order by 1")
     assert before == after and len(after) == 2394
 
 
 def test_external_flows_and_seven_day_forecasts_from_the_website(cli):
-    result = cli.run(
-        "load",
-        "isone",
-        "--dataset",
-        "external_flows",
-        "--location",
-        "CA-NB",
-        "--location",
-        "CA-QC",
-        "--from",
-        "2025-03-26",
-        "--to",
-        "2025-03-27",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    locations = ("--location", "CA-NB", "--location", "CA-QC")
+    load_ok(cli, *day_args("external_flows", "2025-03-26", *locations))
     assert dict(cli.query("select loc_id, count(*) from raw_isone.external_flows group by 1")) == {
         "4010": 221,
         "4012": 211,
         "4013": 211,
     }
     for kind in ("solar", "wind"):
-        args = ("--from", "2025-02-25", "--to", "2025-02-26")
-        result = cli.run("load", "isone", "--dataset", f"seven_day_{kind}_forecast", *args)
-        assert result.returncode == 0, result.stdout + result.stderr
+        load_ok(cli, *day_args(f"seven_day_{kind}_forecast", "2025-02-25"))
     # 8 days x 24 hours, less the blank cells (Day 1 before publication, Day 8 past the horizon)
     assert cli.count("raw_isone.seven_day_solar_forecast") == 8 * 24 - 10 - 14
     first = cli.query(
@@ -246,17 +224,7 @@ def test_a_new_and_a_missing_field_are_recorded_and_loading_continues(tmp_path, 
         record["PeakFlag"] = "N"
         del record["ArdDemand"]
     route.exact[""] = json.dumps(body).encode()
-    result = cli.run(
-        "load",
-        "isone",
-        "--dataset",
-        "hourly_system_load",
-        "--from",
-        "2024-03-09",
-        "--to",
-        "2024-03-10",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = load_ok(cli, *day_args("hourly_system_load", "2024-03-09"))
     assert cli.count("raw_isone.hourly_system_load") == 24
     assert set(cli.query("select field, change from ops.schema_changes")) == {
         ("PeakFlag", "added"),
@@ -268,16 +236,7 @@ def test_a_new_and_a_missing_field_are_recorded_and_loading_continues(tmp_path, 
 
 # -- faults, through the replay Fault harness ------------------------------------------------
 
-DAY = (
-    "load",
-    "isone",
-    "--dataset",
-    "hourly_system_load",
-    "--from",
-    "2024-03-09",
-    "--to",
-    "2024-03-10",
-)
+DAY = day_args("hourly_system_load", "2024-03-09")
 DAY_PATH = f"{WS}/hourlysysload/day/20240309"
 
 
@@ -329,17 +288,7 @@ def test_an_html_page_falls_back_to_xml_and_is_recorded(cli, replay):
         [Fault(**{**html.__dict__, "accept": "json"})] * 3
         + [Fault(status=200, body=xml, content_type="application/xml", accept="xml")],
     )
-    result = cli.run(
-        "load",
-        "isone",
-        "--dataset",
-        "hourly_system_load",
-        "--from",
-        "2024-03-10",
-        "--to",
-        "2024-03-11",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    load_ok(cli, *day_args("hourly_system_load", "2024-03-10"))
     ((status, rows, notes),) = cli.query("select status, rows, notes from ops.load_log")
     assert (status, rows) == ("fallback", 23)
     assert notes.startswith("fallback: XML (Accept: application/xml) after JSON failed")
@@ -356,17 +305,7 @@ def test_an_html_page_falls_back_to_xml_and_is_recorded(cli, replay):
 
 def test_a_failing_endpoint_falls_back_to_the_website_and_says_so(cli):
     # five-minute load for 2025-03-17 is recorded only from the website's wsclient endpoint
-    result = cli.run(
-        "load",
-        "isone",
-        "--dataset",
-        "five_minute_system_load",
-        "--from",
-        "2025-03-17",
-        "--to",
-        "2025-03-18",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    load_ok(cli, *day_args("five_minute_system_load", "2025-03-17"))
     ((status, rows, notes),) = cli.query("select status, rows, notes from ops.load_log")
     assert (status, rows) == ("fallback", 131)
     assert "fallback: endpoint www:/ws/wsclient systemload" in notes and "HTTP 404" in notes
@@ -385,18 +324,7 @@ def test_without_credentials_web_services_need_a_token_and_the_website_still_loa
     assert "set ISONE_USERNAME and ISONE_PASSWORD (or ISONE_API_KEY)" in result.stdout
     assert log_rows(cli, "status") == [("needs_token",)]
     assert len(replay.state.requests) == before  # nothing was asked
-    fallback = cli.run(
-        "load",
-        "isone",
-        "--dataset",
-        "five_minute_system_load",
-        "--from",
-        "2025-03-17",
-        "--to",
-        "2025-03-18",
-        **no_credentials,
-    )
-    assert fallback.returncode == 0, fallback.stdout
+    load_ok(cli, *day_args("five_minute_system_load", "2025-03-17"), **no_credentials)
     assert (
         "no ISO-NE web services credentials"
         in cli.query("select notes from ops.load_log where status = 'fallback'")[0][0]
