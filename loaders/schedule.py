@@ -276,47 +276,30 @@ def _build(settings: Settings, selectors: list[str]) -> tuple[int, bool]:
 
 
 def _load_source(settings: Settings, source: str) -> SourceOutcome:
+    """One source's incremental load (its GRIDWAREHOUSE_RUN_<SOURCE>_DATASETS, or all of them)."""
     from loaders import commands
 
     commands.COLLECTED = []
     try:
-        if source == "bmrs":
-            names = settings.run_datasets.get("bmrs") or ("all",)
-            code = commands.load(
-                settings, "bmrs", [] if names == ("all",) else list(names),
-                all_=names == ("all",), start=None, end=None,
-            )  # fmt: skip
-        elif source == "neso":
-            names = settings.run_datasets.get("neso") or ("all",)
-            code = commands.load_neso(
-                settings, [] if names == ("all",) else list(names),
-                all_=names == ("all",), start=None, end=None,
-            )  # fmt: skip
-        elif source == "dno":
+        if source == "iris":
+            return _iris_gap_check(settings)
+        if source == "dno":
             kinds = [k for k in settings.run_datasets.get("dno") or () if k != "all"]
             code = commands.load_dno(
                 settings, kinds, [], all_=not kinds, force=False, file=None, start=None, end=None
             )
-        elif source == "iris":
-            return _iris_gap_check(settings)
-        elif source == "isone":
-            code = _load_isone(settings)
+        elif source in ("bmrs", "neso", "isone"):
+            names = settings.run_datasets.get(source) or ("all",)
+            every = names == ("all",)
+            code = commands.load(
+                settings, source, [] if every else list(names), all_=every, start=None, end=None
+            )
         else:
             raise GridwarehouseError(f"unknown source {source}")
         summaries = commands.COLLECTED
     finally:
         commands.COLLECTED = None
     return _outcome(source, code, summaries)
-
-
-def _load_isone(settings: Settings) -> int:
-    from loaders import commands
-
-    names = settings.run_datasets.get("isone") or ("all",)
-    return commands.load(
-        settings, "isone", [] if names == ("all",) else list(names),
-        all_=names == ("all",), start=None, end=None,
-    )  # fmt: skip
 
 
 def _outcome(source: str, code: int, summaries: list[Any]) -> SourceOutcome:
