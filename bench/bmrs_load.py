@@ -29,6 +29,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -106,13 +107,13 @@ def serve(bodies: dict[datetime, Path]) -> ReplayServer:
     return server
 
 
-def environment(data_dir: Path, server: ReplayServer) -> dict[str, str]:
+def environment(data_dir: Path, bmrs_base_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWAREHOUSE_")}
     env.update(
         {
             "GRIDWAREHOUSE_DATA_DIR": str(data_dir),
             "GRIDWAREHOUSE_DUCKDB_PATH": str(data_dir / "gridwarehouse.duckdb"),
-            "GRIDWAREHOUSE_BMRS_BASE_URL": server.base_url("bmrs"),
+            "GRIDWAREHOUSE_BMRS_BASE_URL": bmrs_base_url,
             "GRIDWAREHOUSE_BMRS_REQUESTS_PER_S": "0",
             "GRIDWAREHOUSE_BMRS_WINDOWS": "BOALF=1h",  # BOD-like volume, BOD's window
         }
@@ -168,7 +169,7 @@ def load_range(data_dir: Path, server: ReplayServer, days: int) -> tuple[float, 
             "--to",
             end.isoformat(),
         ],
-        environment(data_dir, server),
+        environment(data_dir, server.base_url("bmrs")),
     )
     import duckdb
 
@@ -197,27 +198,32 @@ def duckdb_read_json(files: list[Path], workdir: Path) -> tuple[float, int]:
     return elapsed, rows
 
 
+def convert_body(path: Path, loaded_at: datetime) -> Any:
+    """One body typed by the loader's own conversion, as a BOALF window's table."""
+    from loaders.bmrs.catalogue import load_catalogue
+    from loaders.common.jsonrows import convert
+
+    endpoint = load_catalogue().get("BOALF")
+    return convert(
+        path.read_bytes(),
+        endpoint.fields,
+        endpoint.keys,
+        published_field=endpoint.published_field,
+        source="api",
+        loaded_at=loaded_at,
+    ).table
+
+
 def conversion_only(files: list[Path], threads: int) -> tuple[float, int]:
     """The loader's strict per-body conversion (types checked, keys, hashes) on its own, in
     this process on `threads` threads: no HTTP, no warehouse. Not a target: it shows how much
     of the loader's time the conversion alone needs."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from loaders.bmrs.catalogue import load_catalogue
-    from loaders.common.jsonrows import convert
-
-    endpoint = load_catalogue().get("BOALF")
     loaded_at = datetime.now(UTC)
 
     def rows(path: Path) -> int:
-        table = convert(
-            path.read_bytes(),
-            endpoint.fields,
-            endpoint.keys,
-            published_field=endpoint.published_field,
-            source="api",
-            loaded_at=loaded_at,
-        ).table
+        table = convert_body(path, loaded_at)
         return table.num_rows if table is not None else 0
 
     began = time.monotonic()
@@ -235,7 +241,7 @@ def noop_incremental(workdir: Path, server: ReplayServer) -> tuple[float, float]
     data_dir = workdir / "noop"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    env = environment(data_dir, server)
+    env = environment(data_dir, server.base_url("bmrs"))
     now = floor_to(datetime.now(UTC), timedelta(minutes=5))
     run_measured(
         [

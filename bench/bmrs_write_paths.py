@@ -32,27 +32,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bmrs_load import HOUR, duckdb_read_json, write_synthetic_bodies  # noqa: E402
+from bench.bmrs_load import (  # noqa: E402
+    HOUR,
+    convert_body,
+    duckdb_read_json,
+    environment,
+    write_synthetic_bodies,
+)
 
 
 def convert_day(bodies: list[tuple[datetime, Path]], loaded_at: datetime) -> list[Any]:
     """The loader's own typed tables for one day's hourly bodies, as fetched windows."""
-    from loaders.bmrs.catalogue import load_catalogue
     from loaders.common.engine import FetchResult, Task, Window
-    from loaders.common.jsonrows import convert
-
-    endpoint = load_catalogue().get("BOALF")
 
     def one(item: tuple[datetime, Path]) -> FetchResult:
         hour, path = item
-        table = convert(
-            path.read_bytes(),
-            endpoint.fields,
-            endpoint.keys,
-            published_field=endpoint.published_field,
-            source="api",
-            loaded_at=loaded_at,
-        ).table
+        table = convert_body(path, loaded_at)
         return FetchResult(
             task=Task("BOALF", Window(hour, hour + HOUR)),
             status="ok",
@@ -123,14 +118,7 @@ def write_both(
     from loaders.settings import load_settings
 
     data_dir = workdir / "loader"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWAREHOUSE_")}
-    env.update(
-        {
-            "GRIDWAREHOUSE_DATA_DIR": str(data_dir),
-            "GRIDWAREHOUSE_DUCKDB_PATH": str(data_dir / "gridwarehouse.duckdb"),
-            "GRIDWAREHOUSE_BMRS_BASE_URL": "http://127.0.0.1:9/bmrs",  # never requested
-        }
-    )
+    env = environment(data_dir, "http://127.0.0.1:9/bmrs")  # never requested
     settings = load_settings(env)
     adapter = BmrsAdapter(settings)
     committer = _Committer(adapter, settings, "bench", "bmrs")

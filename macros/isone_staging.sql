@@ -4,6 +4,16 @@
     SQL, so the marts that compare them can rely on identical columns.
 -#}
 
+{# An ISO-NE interval from its BeginDate: start and end in UTC, the local wall time and offset as
+    published, and the market day; `interval_seconds` is the interval's length. #}
+{% macro isone_interval_columns(interval_seconds) -%}
+    {{ utc_timestamp('begin_date') }} as interval_start_utc,
+    {{ add_seconds(utc_timestamp('begin_date'), interval_seconds) }} as interval_end_utc,
+    begin_date_local as interval_start_local,
+    begin_date_offset as utc_offset,
+    cast(substr(begin_date_local, 1, 10) as date) as market_date
+{%- endmacro %}
+
 {# Hourly demand per load zone (day-ahead cleared or real-time), MW. #}
 {% macro isone_hourly_demand_staging(table) -%}
     with
@@ -16,30 +26,19 @@
             ('begin_date_offset', 'string'),
             ('location', 'string'),
             ('loc_id', 'string'),
-            ('load', 'number'),
-            ('_source', 'string'),
-            ('_record_hash', 'string'),
-            ('_natural_key', 'string'),
-            ('_loaded_at', 'timestamp')
-        ]) }}
+            ('load', 'number')
+        ] + raw_standard_columns()) }}
 
     ),
 
     renamed as (
 
         select
-            {{ utc_timestamp('begin_date') }} as interval_start_utc,
-            {{ add_seconds(utc_timestamp('begin_date'), 3600) }} as interval_end_utc,
-            begin_date_local as interval_start_local,
-            begin_date_offset as utc_offset,
-            cast(substr(begin_date_local, 1, 10) as date) as market_date,
+            {{ isone_interval_columns(3600) }},
             cast(loc_id as {{ dbt.type_int() }}) as location_id,
             location as location_name,
             load as load_mw,
-            _natural_key,
-            _record_hash,
-            _source,
-            {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+            {{ staged_standard_columns() }}
         from source
 
     )
@@ -63,12 +62,8 @@
             ('begin_date_local', 'string'),
             ('begin_date_offset', 'string'),
             ('hour_ending', 'string'),
-            ('mw', 'number'),
-            ('_source', 'string'),
-            ('_record_hash', 'string'),
-            ('_natural_key', 'string'),
-            ('_loaded_at', 'timestamp')
-        ]) }}
+            ('mw', 'number')
+        ] + raw_standard_columns()) }}
 
     ),
 
@@ -77,17 +72,10 @@
         select
             report_date,
             {{ utc_timestamp('creation_date') }} as published_at_utc,
-            {{ utc_timestamp('begin_date') }} as interval_start_utc,
-            {{ add_seconds(utc_timestamp('begin_date'), 3600) }} as interval_end_utc,
-            begin_date_local as interval_start_local,
-            begin_date_offset as utc_offset,
-            cast(substr(begin_date_local, 1, 10) as date) as market_date,
+            {{ isone_interval_columns(3600) }},
             hour_ending,
             mw as forecast_mw,
-            _natural_key,
-            _record_hash,
-            _source,
-            {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+            {{ staged_standard_columns() }}
         from source
 
     )
@@ -112,23 +100,15 @@
             ('lmp_total', 'number'),
             ('energy_component', 'number'),
             ('congestion_component', 'number'),
-            ('loss_component', 'number'),
-            ('_source', 'string'),
-            ('_record_hash', 'string'),
-            ('_natural_key', 'string'),
-            ('_loaded_at', 'timestamp')
-        ]) }}
+            ('loss_component', 'number')
+        ] + raw_standard_columns()) }}
 
     ),
 
     renamed as (
 
         select
-            {{ utc_timestamp('begin_date') }} as interval_start_utc,
-            {{ add_seconds(utc_timestamp('begin_date'), interval_seconds) }} as interval_end_utc,
-            begin_date_local as interval_start_local,
-            begin_date_offset as utc_offset,
-            cast(substr(begin_date_local, 1, 10) as date) as market_date,
+            {{ isone_interval_columns(interval_seconds) }},
             cast(loc_id as {{ dbt.type_int() }}) as location_id,
             location as location_name,
             loc_type as location_type,
@@ -136,10 +116,7 @@
             energy_component,
             congestion_component,
             loss_component,
-            _natural_key,
-            _record_hash,
-            _source,
-            {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+            {{ staged_standard_columns() }}
         from source
 
     )
@@ -158,12 +135,8 @@
             ('location_id', 'integer'),
             ('location_type', 'string'),
             ('location_name', 'string'),
-            ('area_type', 'string'),
-            ('_source', 'string'),
-            ('_record_hash', 'string'),
-            ('_natural_key', 'string'),
-            ('_loaded_at', 'timestamp')
-        ]) }}
+            ('area_type', 'string')
+        ] + raw_standard_columns()) }}
 
     ),
 
@@ -174,10 +147,7 @@
             location_name,
             location_type,
             area_type,
-            _natural_key,
-            _record_hash,
-            _source,
-            {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+            {{ staged_standard_columns() }}
         from source
 
     ),

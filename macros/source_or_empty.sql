@@ -36,3 +36,24 @@
     ) as ranked
     where _latest_rank = 1
 {%- endmacro %}
+
+
+{# The columns every raw table carries (CONTRACTS.md), as (column, logical type) pairs to append
+    to a source_or_empty column list. #}
+{% macro raw_standard_columns() -%}
+    {{ return([
+        ('_source', 'string'),
+        ('_record_hash', 'string'),
+        ('_natural_key', 'string'),
+        ('_loaded_at', 'timestamp')
+    ]) }}
+{%- endmacro %}
+
+
+{# The standard raw columns as staging models expose them. #}
+{% macro staged_standard_columns() -%}
+    _natural_key,
+    _record_hash,
+    _source,
+    {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+{%- endmacro %}

@@ -16,23 +16,15 @@ source as (
         ('import', 'number'),
         ('export', 'number'),
         ('total_imports', 'number'),
-        ('total_exports', 'number'),
-        ('_source', 'string'),
-        ('_record_hash', 'string'),
-        ('_natural_key', 'string'),
-        ('_loaded_at', 'timestamp')
-    ]) }}
+        ('total_exports', 'number')
+    ] + raw_standard_columns()) }}
 
 ),
 
 renamed as (
 
     select
-        {{ utc_timestamp('begin_date') }} as interval_start_utc,
-        {{ add_seconds(utc_timestamp('begin_date'), 300) }} as interval_end_utc,
-        begin_date_local as interval_start_local,
-        begin_date_offset as utc_offset,
-        cast(substr(begin_date_local, 1, 10) as date) as market_date,
+        {{ isone_interval_columns(300) }},
         cast(loc_id as {{ dbt.type_int() }}) as location_id,
         location as location_name,
         actual as actual_flow_mw,
@@ -43,10 +35,7 @@ renamed as (
         {{ adapter.quote("export") }} as export_limit_mw,
         total_imports as total_imports_mw,
         total_exports as total_exports_mw,
-        _natural_key,
-        _record_hash,
-        _source,
-        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+        {{ staged_standard_columns() }}
     from source
 
 )

@@ -11,12 +11,8 @@ source as (
         ('gen_mw', 'number'),
         ('fuel_category_rollup', 'string'),
         ('fuel_category', 'string'),
-        ('marginal_flag', 'string'),
-        ('_source', 'string'),
-        ('_record_hash', 'string'),
-        ('_natural_key', 'string'),
-        ('_loaded_at', 'timestamp')
-    ]) }}
+        ('marginal_flag', 'string')
+    ] + raw_standard_columns()) }}
 
 ),
 
@@ -31,10 +27,7 @@ renamed as (
         fuel_category_rollup,
         gen_mw as generation_mw,
         marginal_flag = 'Y' as is_marginal,
-        _natural_key,
-        _record_hash,
-        _source,
-        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+        {{ staged_standard_columns() }}
     from source
 
 )

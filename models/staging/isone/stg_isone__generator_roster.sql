@@ -11,12 +11,8 @@ source as (
         ('fuel_type', 'string'),
         ('load_zone', 'string'),
         ('scc_summer_mw', 'number'),
-        ('scc_winter_mw', 'number'),
-        ('_source', 'string'),
-        ('_record_hash', 'string'),
-        ('_natural_key', 'string'),
-        ('_loaded_at', 'timestamp')
-    ]) }}
+        ('scc_winter_mw', 'number')
+    ] + raw_standard_columns()) }}
 
 ),
 
@@ -30,10 +26,7 @@ renamed as (
         load_zone,
         scc_summer_mw,
         scc_winter_mw,
-        _natural_key,
-        _record_hash,
-        _source,
-        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+        {{ staged_standard_columns() }}
     from source
 
 ),

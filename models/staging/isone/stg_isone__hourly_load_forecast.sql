@@ -11,30 +11,19 @@ source as (
         ('creation_date_local', 'string'),
         ('creation_date_offset', 'string'),
         ('load_mw', 'number'),
-        ('net_load_mw', 'number'),
-        ('_source', 'string'),
-        ('_record_hash', 'string'),
-        ('_natural_key', 'string'),
-        ('_loaded_at', 'timestamp')
-    ]) }}
+        ('net_load_mw', 'number')
+    ] + raw_standard_columns()) }}
 
 ),
 
 renamed as (
 
     select
-        {{ utc_timestamp('begin_date') }} as interval_start_utc,
-        {{ add_seconds(utc_timestamp('begin_date'), 3600) }} as interval_end_utc,
-        begin_date_local as interval_start_local,
-        begin_date_offset as utc_offset,
-        cast(substr(begin_date_local, 1, 10) as date) as market_date,
+        {{ isone_interval_columns(3600) }},
         {{ utc_timestamp('creation_date') }} as published_at_utc,
         load_mw as load_forecast_mw,
         net_load_mw as net_load_forecast_mw,
-        _natural_key,
-        _record_hash,
-        _source,
-        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+        {{ staged_standard_columns() }}
     from source
 
 )

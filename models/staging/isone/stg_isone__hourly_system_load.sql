@@ -12,32 +12,21 @@ source as (
         ('loc_id', 'string'),
         ('load', 'number'),
         ('native_load', 'number'),
-        ('ard_demand', 'number'),
-        ('_source', 'string'),
-        ('_record_hash', 'string'),
-        ('_natural_key', 'string'),
-        ('_loaded_at', 'timestamp')
-    ]) }}
+        ('ard_demand', 'number')
+    ] + raw_standard_columns()) }}
 
 ),
 
 renamed as (
 
     select
-        {{ utc_timestamp('begin_date') }} as interval_start_utc,
-        {{ add_seconds(utc_timestamp('begin_date'), 3600) }} as interval_end_utc,
-        begin_date_local as interval_start_local,
-        begin_date_offset as utc_offset,
-        cast(substr(begin_date_local, 1, 10) as date) as market_date,
+        {{ isone_interval_columns(3600) }},
         cast(loc_id as {{ dbt.type_int() }}) as location_id,
         location as location_name,
         load as load_mw,
         native_load as native_load_mw,
         ard_demand as ard_demand_mw,
-        _natural_key,
-        _record_hash,
-        _source,
-        {{ utc_timestamp('_loaded_at') }} as loaded_at_utc
+        {{ staged_standard_columns() }}
     from source
 
 )
