@@ -86,8 +86,8 @@ covering as (
     inner join pieces
         on
             intervals.national_grid_bm_unit = pieces.national_grid_bm_unit
-            and pieces.from_s <= intervals.from_s
-            and pieces.to_s >= intervals.to_s
+            and intervals.from_s >= pieces.from_s
+            and intervals.to_s <= pieces.to_s
     where intervals.to_s is not null
 
 )

@@ -22,8 +22,9 @@ so_flagged_acceptances as (
 
     select
         unit_groups.gsp_group_id,
-        count(distinct concat(pieces.national_grid_bm_unit, '#', cast(pieces.acceptance_number as {{ dbt.type_string() }})))
-            as so_flagged_acceptance_count
+        count(distinct concat(
+            pieces.national_grid_bm_unit, '#', cast(pieces.acceptance_number as {{ dbt.type_string() }})
+        )) as so_flagged_acceptance_count
     from {{ ref('int_boalf_segments_split_by_period') }} as pieces
     inner join unit_groups on pieces.national_grid_bm_unit = unit_groups.national_grid_bm_unit
     where pieces.is_so_flagged
