@@ -38,3 +38,29 @@
 {% macro bigquery__uk_local_hour(utc_ts) -%}
     extract(hour from {{ utc_ts }} at time zone 'Europe/London')
 {%- endmacro %}
+
+
+{#
+    Per unit, the first phrase of one bm_unit_classification_keywords list that `column` holds
+    (lower-cased; `anywhere=false` matches the phrase as a prefix only, as for fuel types).
+#}
+{% macro keyword_matches(units, keywords, list_name, column, anywhere=true) -%}
+    select
+        {{ units }}.national_grid_bm_unit,
+        min({{ keywords }}.phrase) as matched_phrase
+    from {{ units }}
+    inner join {{ keywords }}
+        on
+            {{ keywords }}.list_name = '{{ list_name }}'
+            and lower({{ units }}.{{ column }}) like concat({{ "'%', " if anywhere }}{{ keywords }}.phrase, '%')
+    group by {{ units }}.national_grid_bm_unit
+{%- endmacro %}
+
+
+{# "generation / demand MW" of a unit, for evidence text. #}
+{% macro capacity_pair(relation) -%}
+    concat(
+        cast({{ relation }}.generation_capacity_mw as {{ dbt.type_string() }}), ' / ',
+        cast({{ relation }}.demand_capacity_mw as {{ dbt.type_string() }}), ' MW'
+    )
+{%- endmacro %}

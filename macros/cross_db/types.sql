@@ -36,3 +36,18 @@
 {% macro bigquery__star_except(column) -%}
     * except ({{ column }})
 {%- endmacro %}
+
+
+{# A 64-bit float for energy and money: DuckDB DOUBLE, BigQuery FLOAT64 (dbt.type_float() is a
+    32-bit FLOAT on DuckDB). #}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro bigquery__type_double() -%}
+    float64
+{%- endmacro %}

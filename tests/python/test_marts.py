@@ -10,6 +10,7 @@ from collections import defaultdict
 import pytest
 
 from .conftest import RECORDED, make_cli, recorded_records
+from .test_battery_classification import python_is_battery, registry_units
 from .test_dbt_build import python_energy_by_unit_period
 
 pytestmark = pytest.mark.slow
@@ -130,21 +131,13 @@ def test_imbalance_disbsad_cost_matches_the_recorded_actions(marts):
 
 
 def python_batteries() -> dict[str, float]:
-    """The battery rules re-implemented independently over the registry CSV."""
-    keywords = ("battery", "bess", "energy storage", "storage")
-    excluded = ("WIND", "CCGT", "OCGT", "NUCLEAR", "COAL", "BIOMASS", "NPSHYD", "PS", "INT")
-    batteries = {}
-    for unit, row in registry().items():
-        fuel = row["fuelType"]
-        gen = float(row["generationCapacity"] or 0)
-        dem = float(row["demandCapacity"] or 0)
-        if fuel and fuel.upper().startswith(excluded):
-            continue
-        named = any(k in row["bmUnitName"].lower() for k in keywords)
-        two_way = gen > 0 and abs(dem) >= 0.5 * gen and not fuel and unit[-3:-1] == "B-"
-        if named or two_way:
-            batteries[unit] = max(gen, 0.0)
-    return batteries
+    """The battery rules re-implemented independently over the registry CSV (see
+    test_battery_classification), with each battery's generation capacity."""
+    return {
+        unit: max(float(row["generationCapacity"] or 0), 0.0)
+        for unit, row in registry_units().items()
+        if python_is_battery(unit, row)
+    }
 
 
 def test_battery_fleet_matches_the_rules_applied_to_the_registry(marts):

@@ -1,13 +1,36 @@
--- System-flagged balancing actions (BOALF with the SO flag: taken for system reasons such as
--- constraints) per BM unit and day, their energy at the accepted level, and their cost: Elexon's
--- indicative cashflows where loaded, else an ESTIMATE from the unit's bid-offer pairs that day.
+-- Accepted balancing actions per BM unit and settlement day, with the system-flagged ones (taken
+-- for system reasons such as constraints) apart. An acceptance (unit + acceptance number) counts
+-- once on each settlement day its instruction covers: one running 23:40 -> 00:20 counts on both
+-- days, so daily counts do not add up across days (fct_top_constrained_units counts each once).
+-- Energy: the instructed level (BOALF, later acceptances replacing earlier ones) — a level, not a
+-- balancing volume — and, when loaded, Elexon's acceptance volumes (BOAV: the change against what
+-- the unit would otherwise have done) and indicative cashflows (EBOCF). Cost: the cashflows where
+-- loaded, else an ESTIMATE from the unit's bid-offer prices that day.
 {{ config(**partitioned_by_day('settlement_date', ['national_grid_bm_unit'])) }}
 
 with
 
-acceptances as (
+pieces as (
+
+    select * from {{ ref('int_boalf_segments_split_by_period') }}
+
+),
+
+periods as (
 
     select * from {{ ref('fct_acceptances_by_unit_period') }}
+
+),
+
+acceptances_per_day as (
+
+    select
+        settlement_date,
+        national_grid_bm_unit,
+        count(distinct acceptance_number) as acceptance_count,
+        count(distinct case when is_so_flagged then acceptance_number end) as so_flagged_acceptance_count
+    from pieces
+    group by 1, 2
 
 ),
 
@@ -20,34 +43,18 @@ daily as (
         max(lead_party_name) as lead_party_name,
         max(fuel_type) as fuel_type,
         max(gsp_group_id) as gsp_group_id,
-        sum(acceptance_count) as acceptance_count,
-        sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
         sum(accepted_level_mwh) as accepted_level_mwh,
-        sum(case when so_flagged_acceptance_count > 0 then accepted_level_mwh else 0 end) as so_flagged_level_mwh
-    from acceptances
-    group by 1, 2
-
-),
-
-cashflows as (
-
-    select
-        national_grid_bm_unit,
-        settlement_date,
-        sum(total_cashflow) as indicative_cashflow_gbp
-    from (
-        select
-            national_grid_bm_unit,
-            settlement_date,
-            total_cashflow
-        from {{ ref('stg_bmrs__balancing_settlement_indicative_cashflows_all_bid') }}
-        union all
-        select
-            national_grid_bm_unit,
-            settlement_date,
-            total_cashflow
-        from {{ ref('stg_bmrs__balancing_settlement_indicative_cashflows_all_offer') }}
-    ) as both_sides
+        sum(instructed_energy_mwh) as instructed_energy_mwh,
+        sum(so_flagged_instructed_energy_mwh) as so_flagged_instructed_energy_mwh,
+        sum(accepted_volume_mwh) as accepted_volume_mwh,
+        -- a day's flagged volume only when every period with volumes knows its flags
+        case
+            when count(so_flagged_volume_mwh) = count(accepted_volume_mwh) and count(accepted_volume_mwh) > 0
+                then sum(so_flagged_volume_mwh)
+        end as so_flagged_volume_mwh,
+        sum(indicative_cashflow_gbp) as indicative_cashflow_gbp,
+        max(acceptance_count) as max_period_acceptance_count
+    from periods
     group by 1, 2
 
 ),
@@ -62,39 +69,63 @@ prices as (
     from {{ ref('stg_bmrs__bod') }}
     group by 1, 2
 
+),
+
+energy as (
+
+    select
+        daily.*,
+        coalesce(acceptances_per_day.acceptance_count, daily.max_period_acceptance_count, 0) as acceptance_count,
+        coalesce(acceptances_per_day.so_flagged_acceptance_count, 0) as so_flagged_acceptance_count,
+        coalesce(daily.so_flagged_volume_mwh, daily.so_flagged_instructed_energy_mwh) as so_flagged_energy_mwh,
+        case
+            when daily.so_flagged_volume_mwh is not null then 'balancing_volume'
+            when daily.so_flagged_instructed_energy_mwh is not null then 'instructed_level'
+        end as energy_basis
+    from daily
+    left join acceptances_per_day
+        on
+            daily.settlement_date = acceptances_per_day.settlement_date
+            and daily.national_grid_bm_unit = acceptances_per_day.national_grid_bm_unit
+
 )
 
 select
-    daily.settlement_date,
-    daily.national_grid_bm_unit,
-    daily.bm_unit,
-    daily.lead_party_name,
-    daily.fuel_type,
-    daily.gsp_group_id,
-    daily.acceptance_count,
-    daily.so_flagged_acceptance_count,
-    daily.accepted_level_mwh,
-    daily.so_flagged_level_mwh,
-    prices.average_offer_price_gbp_per_mwh,
-    prices.average_bid_price_gbp_per_mwh,
-    cashflows.indicative_cashflow_gbp,
-    coalesce(
-        cashflows.indicative_cashflow_gbp,
-        daily.so_flagged_level_mwh
-        * case
-            when daily.so_flagged_level_mwh >= 0 then prices.average_offer_price_gbp_per_mwh
-            else prices.average_bid_price_gbp_per_mwh
-        end
+    energy.settlement_date,
+    energy.national_grid_bm_unit,
+    energy.bm_unit,
+    energy.lead_party_name,
+    energy.fuel_type,
+    energy.gsp_group_id,
+    cast(energy.acceptance_count as {{ dbt.type_bigint() }}) as acceptance_count,
+    cast(energy.so_flagged_acceptance_count as {{ dbt.type_bigint() }}) as so_flagged_acceptance_count,
+    cast(energy.accepted_level_mwh as {{ type_double() }}) as accepted_level_mwh,
+    cast(energy.instructed_energy_mwh as {{ type_double() }}) as instructed_energy_mwh,
+    cast(energy.so_flagged_instructed_energy_mwh as {{ type_double() }}) as so_flagged_instructed_energy_mwh,
+    cast(energy.accepted_volume_mwh as {{ type_double() }}) as accepted_volume_mwh,
+    cast(energy.so_flagged_volume_mwh as {{ type_double() }}) as so_flagged_volume_mwh,
+    cast(energy.so_flagged_energy_mwh as {{ type_double() }}) as so_flagged_energy_mwh,
+    energy.energy_basis,
+    cast(prices.average_offer_price_gbp_per_mwh as {{ type_double() }}) as average_offer_price_gbp_per_mwh,
+    cast(prices.average_bid_price_gbp_per_mwh as {{ type_double() }}) as average_bid_price_gbp_per_mwh,
+    cast(energy.indicative_cashflow_gbp as {{ type_double() }}) as indicative_cashflow_gbp,
+    cast(
+        coalesce(
+            energy.indicative_cashflow_gbp,
+            energy.so_flagged_energy_mwh
+            * case
+                when energy.so_flagged_energy_mwh >= 0 then prices.average_offer_price_gbp_per_mwh
+                else prices.average_bid_price_gbp_per_mwh
+            end
+        ) as {{ type_double() }}
     ) as estimated_cost_gbp,
     case
-        when cashflows.indicative_cashflow_gbp is not null then 'indicative_cashflow' when
-            prices.national_grid_bm_unit is not null
-            then 'bid_offer_estimate'
-    end
-        as cost_basis
-from daily
-left join cashflows
-    on daily.national_grid_bm_unit = cashflows.national_grid_bm_unit
-        and daily.settlement_date = cashflows.settlement_date
+        when energy.indicative_cashflow_gbp is not null then 'indicative_cashflow'
+        when prices.national_grid_bm_unit is not null and energy.energy_basis = 'balancing_volume'
+            then 'bid_offer_estimate_on_volume'
+        when prices.national_grid_bm_unit is not null and energy.energy_basis = 'instructed_level'
+            then 'bid_offer_estimate_on_instructed_level'
+    end as cost_basis
+from energy
 left join prices
-    on daily.national_grid_bm_unit = prices.national_grid_bm_unit and daily.settlement_date = prices.settlement_date
+    on energy.national_grid_bm_unit = prices.national_grid_bm_unit and energy.settlement_date = prices.settlement_date
