@@ -177,6 +177,9 @@ def _iris_target(settings: Settings) -> tuple[str, int] | None:
     """The IRIS Service Bus host and port, when IRIS is configured."""
     connection = settings.secret("IRIS_CONNECTION_STRING")
     if connection:
+        from loaders.iris.receiver import check_connection_string
+
+        check_connection_string(connection)  # a malformed one is bad input (exit 2), not a probe
         endpoint = dict(part.split("=", 1) for part in connection.split(";") if "=" in part).get(
             "Endpoint", ""
         )

@@ -82,6 +82,7 @@ class Settings:
     http_max_retries: int = 5
     http_backoff_base_s: float = 1.0
     http_backoff_max_s: float = 60.0
+    http_retry_after_max_s: float = 300.0
     bmrs_concurrency: int = 4
     bmrs_requests_per_s: float = 10.0
     # other sources' polite request rates (requests per second), e.g. NESO asks for <= 1/s
@@ -312,6 +313,7 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         http_max_retries=int(num("HTTP_MAX_RETRIES", 5, int)),
         http_backoff_base_s=float(num("HTTP_BACKOFF_BASE_S", 1.0, float)),
         http_backoff_max_s=float(num("HTTP_BACKOFF_MAX_S", 60.0, float)),
+        http_retry_after_max_s=float(num("HTTP_RETRY_AFTER_MAX_S", 300.0, float)),
         bmrs_concurrency=int(num("BMRS_CONCURRENCY", 4, int)),
         bmrs_requests_per_s=float(num("BMRS_REQUESTS_PER_S", 10.0, float)),
         rates=rates,

@@ -38,9 +38,6 @@ from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Failures that mean the configured endpoint is not the API at all (wrong URL, offline, an HTML
-# page): the run stops at the first one instead of failing every remaining window the same way.
-FATAL_KINDS = ("unreachable", "bad_response")
 # Statuses of a window that did not load (see CONTRACTS.md); "skipped" is neither.
 FAILED_STATUSES = ("failed", "forbidden", "needs_token", "not_found")
 
@@ -115,9 +112,7 @@ class RunSummary:
     source: str
     run_id: str
     datasets: dict[str, DatasetSummary] = field(default_factory=lambda: defaultdict(DatasetSummary))
-    aborted: str | None = None
-    not_attempted: int = 0
-    fatal_only: bool = True
+    not_attempted: int = 0  # windows left in the queue when a stop was asked for
     elapsed_s: float = 0.0
     requests: int = 0
 
@@ -131,11 +126,10 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        if not self.failed and not self.aborted:
-            return 0
-        loaded_any = any(d.windows_ok or d.windows_empty for d in self.datasets.values())
-        # An endpoint that is not the API (offline, wrong URL, HTML) is bad input: exit 2.
-        return 2 if self.fatal_only and not loaded_any else 1
+        """0, or 1 when a window failed, partly or wholly (CONTRACTS.md). What a server does
+        (unreachable, HTML, cut bodies) is a failed load, not bad input: bad input (exit 2) is
+        refused before any request is sent."""
+        return 1 if self.failed else 0
 
     def record(self, result: FetchResult) -> None:
         entry = self.datasets[result.task.dataset]
@@ -143,8 +137,6 @@ class RunSummary:
             entry.windows_failed += 1
             where = result.task.part or result.task.window.label()
             entry.errors.append(f"{where}: {result.error}")
-            if result.error_kind not in FATAL_KINDS:
-                self.fatal_only = False
         elif result.status == "skipped":
             entry.windows_skipped += 1
             entry.errors.append(f"skipped: {result.error}")
@@ -226,7 +218,7 @@ def run_tasks(
             while queue or pending:
                 # at most two windows per worker in flight: memory stays bounded on long runs
                 while queue and len(pending) < width * 2 and not (stop and stop.is_set()):
-                    pending.add(pool.submit(adapter.fetch, queue.pop()))
+                    pending.add(pool.submit(fetch_safely, adapter, queue.pop()))
                 if not pending:
                     break
                 done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -237,15 +229,13 @@ def run_tasks(
                         reporter.window_done(result)
                     batch.append(result)
                     batch_rows += result.rows
-                    if result.status in FAILED_STATUSES and result.error_kind in FATAL_KINDS:
-                        summary.aborted = result.error
                 if (
                     batch_rows >= limits.rows
                     or len(batch) >= limits.windows
                     or time.monotonic() - batch_began >= limits.seconds
                 ):
                     flush()
-                if summary.aborted or (stop is not None and stop.is_set()):
+                if stop is not None and stop.is_set():
                     summary.not_attempted += len(queue)
                     queue.clear()
             flush()
@@ -258,6 +248,30 @@ def run_tasks(
     if reporter:
         reporter.finish(summary)
     return summary
+
+
+def fetch_safely(adapter: Adapter, task: Task) -> FetchResult:
+    """`adapter.fetch`, with any exception it lets through (a bug, or a failure nobody foresaw)
+    turned into a failed window with its reason: one window's surprise must not end the run
+    for every other window and dataset (the traceback is logged at DEBUG, never printed as a
+    crash). A window not sent because its host was unreachable earlier in the run is `skipped`."""
+    started = datetime.now(UTC)
+    try:
+        result = adapter.fetch(task)
+    except Exception as exc:  # anything at all: that is the point
+        where = f"{task.dataset} {task.part or task.window.label()}"
+        log.warning("unexpected %s fetching %s: %s", type(exc).__name__, where, exc)
+        log.debug("traceback of the failure fetching %s", where, exc_info=True)
+        return FetchResult(
+            task=task,
+            status="failed",
+            error=f"{task.dataset}: unexpected {type(exc).__name__}: {exc}",
+            error_kind="internal",
+            started_at=started,
+        )
+    if result.status == "failed" and result.error_kind == "host_down":
+        result.status = "skipped"
+    return result
 
 
 class _Committer:
