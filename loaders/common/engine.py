@@ -34,6 +34,7 @@ from loaders.common.warehouse import (
     run_lock,
     write_lock,
 )
+from loaders.errors import UsageError
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,9 @@ def fetch_safely(adapter: Adapter, task: Task) -> FetchResult:
     started = datetime.now(UTC)
     try:
         result = adapter.fetch(task)
-    except Exception as exc:  # anything at all: that is the point
+    except UsageError:
+        raise  # bad input found while fetching (a --file that is not there) stops the run: exit 2
+    except Exception as exc:  # anything else at all: that is the point
         where = f"{task.dataset} {task.part or task.window.label()}"
         log.warning("unexpected %s fetching %s: %s", type(exc).__name__, where, exc)
         log.debug("traceback of the failure fetching %s", where, exc_info=True)
