@@ -31,15 +31,14 @@ def resolve_datasets(
         raise UsageError(
             f"GRIDWAREHOUSE_BMRS_WINDOWS names unknown datasets: {', '.join(unknown_overrides)}"
         )
+    for name, size in (windows or {}).items():  # every override, not only those loaded now
+        _check_window(catalogue.get(name), size)
     return [_with_window(e, windows or {}) for e in _named(catalogue, names, all_)]
 
 
 def _with_window(endpoint: Endpoint, windows: Mapping[str, timedelta]) -> Endpoint:
     size = windows.get(endpoint.name)
-    if not size:
-        return endpoint
-    _check_window(endpoint, size)
-    return dataclasses.replace(endpoint, default_window=size)
+    return dataclasses.replace(endpoint, default_window=size) if size else endpoint
 
 
 def _check_window(endpoint: Endpoint, size: timedelta) -> None:
