@@ -336,6 +336,15 @@ class HttpClient:
         key = None
         if self.keys is not None:
             key, wait = self.keys.acquire()
+            if wait > self.retry.retry_after_max_s:  # every key rests after a long Retry-After
+                raise HttpStatusError(
+                    f"HTTP 429 from {shown}: every API key is resting for another {wait:.0f} s "
+                    "at the server's request, more than GRIDWAREHOUSE_HTTP_RETRY_AFTER_MAX_S "
+                    f"({self.retry.retry_after_max_s:.0f} s); the window is tried again on the "
+                    "next run",
+                    url=shown,
+                    status=429,
+                )
             if wait > 0:
                 time.sleep(wait)
             params = {**(params or {}), self.key_param: key}

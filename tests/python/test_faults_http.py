@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loaders.common.http import HttpClient, RetryPolicy
+from loaders.common.http import HttpClient, KeyRing, RetryPolicy
 from loaders.common.replay import Fault, RecordSet, ReplayServer
 from loaders.errors import (
     BadResponseError,
@@ -349,3 +349,16 @@ def test_a_page_is_html_whatever_the_content_type_says(server):
     server.state.inject("/api/data", [Fault(200, page, content_type="application/json")] * 3)
     with client(server) as c, pytest.raises(BadResponseError, match="an HTML page"):
         c.get_json("data")
+
+
+def test_keys_resting_beyond_the_ceiling_fail_the_request_instead_of_sleeping(server):
+    server.state.inject(
+        "/api/data", [Fault(status=429, headers={"Retry-After": "120"})] * 2
+    )  # one 429 per key
+    ceiling = RetryPolicy(max_retries=5, retry_after_max_s=60)
+    with client(server, retry=ceiling, keys=KeyRing(["k1", "k2"])) as c:
+        with pytest.raises(HttpStatusError, match="asked to retry after 120 s"):
+            c.get_json("data")  # k1 rests, k2 is tried at once and draws the second 429
+        with pytest.raises(HttpStatusError, match="every API key is resting"):
+            c.get_json("data")  # nothing sent: both keys rest for ~120 s
+    assert len(server.state.requests) == 2
