@@ -192,7 +192,8 @@ def run_tasks(
     began = time.monotonic()
     if reporter:
         reporter.start(len(tasks) + len(initial_results))
-    batch: list[FetchResult] = list(initial_results)  # outcomes known before fetching (refusals)
+    # outcomes known before fetching (refusals, packages that could not be listed)
+    batch: list[FetchResult] = [not_attempted_as_skipped(r) for r in initial_results]
     for result in batch:
         summary.record(result)
         if reporter:
@@ -272,6 +273,12 @@ def fetch_safely(adapter: Adapter, task: Task) -> FetchResult:
             error_kind="internal",
             started_at=started,
         )
+    return not_attempted_as_skipped(result)
+
+
+def not_attempted_as_skipped(result: FetchResult) -> FetchResult:
+    """A request never sent, because its host was unreachable earlier in the run, is `skipped`
+    (not done, asked again next run), not one more failure of its own."""
     if result.status == "failed" and result.error_kind == "host_down":
         result.status = "skipped"
     return result

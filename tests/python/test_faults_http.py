@@ -11,9 +11,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
+from loaders.bmrs.catalogue import load_catalogue
+from loaders.bmrs.plan import range_tasks
+from loaders.bmrs.source import BmrsAdapter
+from loaders.common.engine import run_tasks
 from loaders.common.http import HttpClient, KeyRing, RetryPolicy
 from loaders.common.replay import Fault, RecordSet, ReplayServer
 from loaders.errors import (
@@ -24,6 +29,7 @@ from loaders.errors import (
     SourceTimeoutError,
     UnreachableError,
 )
+from loaders.settings import load_settings
 
 from .conftest import RECORDED, Cli, make_cli, recorded_records
 
@@ -362,3 +368,33 @@ def test_keys_resting_beyond_the_ceiling_fail_the_request_instead_of_sleeping(se
         with pytest.raises(HttpStatusError, match="every API key is resting"):
             c.get_json("data")  # nothing sent: both keys rest for ~120 s
     assert len(server.state.requests) == 2
+
+
+def test_an_unforeseen_exception_in_one_fetch_fails_that_window_and_the_run_goes_on(
+    tmp_path, private_replay
+):
+    class SyntheticBugAdapter(BmrsAdapter):
+        """The real BMRS adapter with a synthetic bug in BOALF's fetch."""
+
+        def fetch(self, task):
+            if task.dataset == "BOALF":
+                raise KeyError("synthetic bug")
+            return super().fetch(task)
+
+    cli = make_cli(tmp_path, private_replay)
+    settings = load_settings(env=cli.env, cwd=tmp_path)
+    catalogue = load_catalogue()
+    tasks = range_tasks(
+        [catalogue.get("BOALF"), catalogue.get("MILS")],
+        datetime(2024, 5, 1, tzinfo=UTC),
+        datetime(2024, 5, 2, tzinfo=UTC),
+    )
+    adapter = SyntheticBugAdapter(settings)
+    try:
+        summary = run_tasks(adapter, tasks, settings, pipeline_name="bmrs")
+    finally:
+        adapter.close()
+    assert summary.exit_code == 1
+    assert statuses(cli) == {"BOALF": ["failed"], "MILS": ["ok"]}
+    assert errors(cli, "BOALF") == ["BOALF: unexpected KeyError: 'synthetic bug'"]
+    assert cli.count("raw_bmrs.mils") == MILS_ROWS
