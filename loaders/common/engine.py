@@ -204,6 +204,18 @@ def run_tasks(
     queue = list(reversed(tasks))
     width = max(1, concurrency)
 
+    # a source with a breaker of its own (ISO-NE's persists across runs) opts out of this one
+    breaker = _RunBreaker(enabled=getattr(adapter, "run_breaker", True))
+
+    def take(result: FetchResult) -> None:
+        nonlocal batch_rows
+        breaker.record(result)
+        summary.record(result)
+        if reporter:
+            reporter.window_done(result)
+        batch.append(result)
+        batch_rows += result.rows
+
     def flush() -> None:
         nonlocal batch, batch_rows, batch_began
         if batch:
@@ -220,17 +232,19 @@ def run_tasks(
             while queue or pending:
                 # at most two windows per worker in flight: memory stays bounded on long runs
                 while queue and len(pending) < width * 2 and not (stop and stop.is_set()):
-                    pending.add(pool.submit(fetch_safely, adapter, queue.pop()))
-                if not pending:
+                    task = queue.pop()
+                    tripped = breaker.skipped(task)
+                    if tripped is not None:
+                        take(tripped)
+                    else:
+                        pending.add(pool.submit(fetch_safely, adapter, task))
+                if not pending:  # the queue is done (its rest skipped), or a stop was asked for
+                    summary.not_attempted += len(queue)
+                    queue.clear()
                     break
                 done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in done:
-                    result = future.result()
-                    summary.record(result)
-                    if reporter:
-                        reporter.window_done(result)
-                    batch.append(result)
-                    batch_rows += result.rows
+                    take(future.result())
                 if (
                     batch_rows >= limits.rows
                     or len(batch) >= limits.windows
@@ -250,6 +264,52 @@ def run_tasks(
     if reporter:
         reporter.finish(summary)
     return summary
+
+
+# A dataset whose windows fail this many times in a row in one run (timing out, answering HTML,
+# 5xx that never clear) is not asked again in that run: its other windows are `skipped` and
+# tried on the next run, instead of holding every worker for timeout x retries per window
+# while the other datasets wait their turn.
+RUN_BREAKER_FAILURES = 3
+_BREAKER_KINDS = ("timeout", "bad_response", "request", "http")
+
+
+class _RunBreaker:
+    """Consecutive failures per dataset (and part) in this run; see RUN_BREAKER_FAILURES."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._streak: dict[tuple[str, str | None], int] = defaultdict(int)
+        self._open: dict[tuple[str, str | None], str] = {}
+
+    def record(self, result: FetchResult) -> None:
+        key = (result.task.dataset, result.task.part)
+        if not self.enabled:
+            return
+        if result.status == "failed" and result.error_kind in _BREAKER_KINDS:
+            self._streak[key] += 1
+            if self._streak[key] >= RUN_BREAKER_FAILURES and key not in self._open:
+                self._open[key] = result.error or "failed"
+                log.warning(
+                    "%s failed %d windows in a row; its other windows are skipped in this run",
+                    result.task.dataset,
+                    RUN_BREAKER_FAILURES,
+                )
+        elif result.status in ("ok", "empty", "fallback"):
+            self._streak[key] = 0
+
+    def skipped(self, task: Task) -> FetchResult | None:
+        """A `skipped` result for a task of a dataset that keeps failing, else None."""
+        reason = self._open.get((task.dataset, task.part))
+        if reason is None:
+            return None
+        return FetchResult(
+            task=task,
+            status="skipped",
+            error=f"not attempted: {task.dataset} failed {RUN_BREAKER_FAILURES} windows in a "
+            f"row in this run (last: {reason}); tried again on the next run",
+            error_kind="breaker",
+        )
 
 
 def fetch_safely(adapter: Adapter, task: Task) -> FetchResult:

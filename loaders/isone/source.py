@@ -162,6 +162,9 @@ class _Requests:
 class IsoneAdapter:
     """Fetches ISO-NE windows (market days, or current polls) for the engine."""
 
+    # its circuit breaker (per endpoint, kept across runs) replaces the engine's per-run one
+    run_breaker = False
+
     source = SOURCE
     raw_schema = RAW_SCHEMA
 

@@ -398,3 +398,24 @@ def test_an_unforeseen_exception_in_one_fetch_fails_that_window_and_the_run_goes
     assert statuses(cli) == {"BOALF": ["failed"], "MILS": ["ok"]}
     assert errors(cli, "BOALF") == ["BOALF: unexpected KeyError: 'synthetic bug'"]
     assert cli.count("raw_bmrs.mils") == MILS_ROWS
+
+
+def test_a_dataset_failing_windows_in_a_row_is_skipped_for_the_rest_of_the_run(
+    fcli, private_replay
+):
+    private_replay.state.inject(BOALF, [Fault(status=503)] * 50)  # BOALF never clears
+    result = fcli.run(
+        "load", "bmrs", "--dataset", "BOALF", "--dataset", "MILS", "--from", "2024-04-26",
+        "--to", "2024-05-02", GRIDWAREHOUSE_BMRS_CONCURRENCY="1",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    done = statuses(fcli)
+    # three failures (and the one window already in flight), then BOALF's other windows are
+    # not asked for in this run
+    assert done["BOALF"] == ["failed"] * 4 + ["skipped"] * 2
+    assert all(s in ("ok", "empty") for s in done["MILS"]) and len(done["MILS"]) == 6
+    skipped = fcli.query("select error from ops.load_log where status = 'skipped'")
+    assert all("BOALF failed 3 windows in a row in this run" in e for (e,) in skipped)
+    assert len(private_replay.state.requests) == 4 * 3 + 6  # BOALF's attempts, MILS's windows
+    assert fcli.count("raw_bmrs.mils") == MILS_ROWS
