@@ -55,7 +55,7 @@ def probe_http(probe: Probe, client: httpx.Client, headers: dict[str, str] | Non
         probe.verdict = _verdict(response.status_code)
         if probe.verdict != "ok":
             probe.detail = response.text[:120].replace("\n", " ")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:  # every httpx class
         probe.verdict, probe.detail = "down", f"{type(exc).__name__}: {exc}"[:200]
     probe.latency_ms = round((time.monotonic() - began) * 1000, 1)
     return probe
