@@ -475,6 +475,7 @@ def looks_like_html(body: bytes, *, markup_ok: bool = False) -> bool:
 
 
 def html_page(shown: str, body: bytes) -> BadResponseError:
+    """The error for a page where data was expected (a login, maintenance or error page)."""
     return BadResponseError(
         f"{shown} returned an HTML page instead of JSON ({len(body)} bytes: "
         f"{_snippet(body)}); no rows were taken from it",
