@@ -146,3 +146,18 @@ def test_a_malformed_iris_connection_string_is_one_line_and_exit_2(
     result = cli.run(*command, IRIS_CONNECTION_STRING=connection, IRIS_QUEUE_NAME="q")
     assert_refused(cli, result, "IRIS_CONNECTION_STRING is malformed", fragment)
     assert "sEcr3tVaLue" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, value, fragment",
+    [
+        ("GRIDWAREHOUSE_RUN_BMRS_DATASETS", "BOALF,NOPE", "unknown datasets: NOPE"),
+        ("GRIDWAREHOUSE_RUN_DNO_DATASETS", "headroom,bananas", "unknown kinds: bananas"),
+    ],
+)
+@pytest.mark.parametrize("command", [("run", "--no-build"), ("status",)])
+def test_a_scheduled_dataset_that_does_not_exist_is_bad_input(
+    cli, variable, value, fragment, command
+):
+    result = cli.run(*command, **{variable: value, "GRIDWAREHOUSE_RUN_SOURCES": "bmrs,dno"})
+    assert_refused(cli, result, variable, fragment)
