@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,8 +32,28 @@ def parse_range(start: str | None, end: str | None) -> tuple[datetime, datetime]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if lo >= hi:
-        raise UsageError(f"--from {start} is not before --to {end or 'now'}")
+        raise UsageError(
+            f"--from {start} is not before --to {end or 'now'}"
+            + ("" if end else ": a range without --to ends now, and nothing after now is loaded")
+        )
     return lo, hi
+
+
+def refuse_future_range(end: datetime, latest: Mapping[str, datetime]) -> None:
+    """A range reaching past what a dataset can have published (now, or now plus a forecast's
+    horizon; `latest` per dataset) is bad input: its windows would come back empty, be recorded
+    as done, and every later incremental load would start after them."""
+    late = {name: limit for name, limit in latest.items() if end > limit}
+    if not late:
+        return
+    now = datetime.now(UTC)
+    shown = [f"{n} {t:%Y-%m-%dT%H:%MZ}" for n, t in sorted(late.items())]
+    limits = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    raise UsageError(
+        f"the range ends at {end:%Y-%m-%dT%H:%MZ}, after now ({now:%Y-%m-%dT%H:%MZ}) or beyond "
+        f"what a forecast covers: the latest possible end is {limits}"
+        + ". End the range there, or leave out --to to load up to now; nothing was loaded"
+    )
 
 
 def load(
@@ -69,6 +89,7 @@ def load(
     endpoints = resolve_datasets(load_catalogue(), names, all_, settings.bmrs_windows)
     window = parse_range(start, end)
     if window is not None:
+        refuse_future_range(window[1], latest_ends(endpoints))
         tasks = range_tasks(endpoints, *window)
     else:
         states = read_states(settings, "bmrs", [e.name for e in endpoints])
@@ -81,6 +102,12 @@ def load(
     summary = run_bmrs(settings, tasks)
     print_summary(summary)
     return summary.exit_code
+
+
+def latest_ends(endpoints: Sequence[Any]) -> dict[str, datetime]:
+    """How far each BMRS dataset's windows may reach now: now, plus a forecast's horizon."""
+    now = datetime.now(UTC)
+    return {e.name: now + e.horizon for e in endpoints}
 
 
 def run_bmrs(settings: Settings, tasks: list, *, pipeline_name: str = "bmrs") -> RunSummary:
@@ -236,7 +263,10 @@ def backfill(
     from loaders.common.ops import read_states
 
     endpoints = resolve_datasets(load_catalogue(), names, False, settings.bmrs_windows)
-    lo, hi = parse_range(start, end) or (None, None)
+    span = parse_range(start, end)
+    assert span is not None  # both dates were checked above
+    lo, hi = span
+    refuse_future_range(hi, latest_ends(endpoints))
     states = read_states(settings, "bmrs", [e.name for e in endpoints])
     tasks = []
     for endpoint in endpoints:
@@ -257,7 +287,7 @@ def backfill(
         return 0
     summary = run_bmrs(settings, tasks, pipeline_name="bmrs_backfill")
     print_summary(summary)
-    if summary.not_attempted and not summary.aborted:
+    if summary.not_attempted:
         print(
             f"stopped: run the same command again to load the remaining {summary.not_attempted:,} windows"
         )
@@ -314,11 +344,6 @@ def print_summary(summary: RunSummary, stream=None) -> None:
             print(f"      {error}", file=out)
         if len(d.errors) > 3:
             print(f"      … and {len(d.errors) - 3} more (see ops.load_log)", file=out)
-    if summary.aborted:
-        print(
-            f"stopped early: {summary.not_attempted} window(s) not attempted after: {summary.aborted}",
-            file=out,
-        )
 
 
 def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bool = False) -> int:

@@ -55,7 +55,7 @@ def probe_http(probe: Probe, client: httpx.Client, headers: dict[str, str] | Non
         probe.verdict = _verdict(response.status_code)
         if probe.verdict != "ok":
             probe.detail = response.text[:120].replace("\n", " ")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:  # every httpx class
         probe.verdict, probe.detail = "down", f"{type(exc).__name__}: {exc}"[:200]
     probe.latency_ms = round((time.monotonic() - began) * 1000, 1)
     return probe
@@ -177,6 +177,9 @@ def _iris_target(settings: Settings) -> tuple[str, int] | None:
     """The IRIS Service Bus host and port, when IRIS is configured."""
     connection = settings.secret("IRIS_CONNECTION_STRING")
     if connection:
+        from loaders.iris.receiver import check_connection_string
+
+        check_connection_string(connection)  # a malformed one is bad input (exit 2), not a probe
         endpoint = dict(part.split("=", 1) for part in connection.split(";") if "=" in part).get(
             "Endpoint", ""
         )

@@ -30,11 +30,24 @@ class SourceError(GridwarehouseError):
 
 
 class UnreachableError(SourceError):
-    """The base URL cannot be reached at all (offline, wrong host, refused)."""
+    """The host cannot be reached at all (offline, wrong host, refused): a connect failure."""
+
+
+class HostDownError(UnreachableError):
+    """Not sent: the request's host could not be reached earlier in this run."""
+
+
+class SourceTimeoutError(SourceError):
+    """The host accepted the connection but did not answer in time (not "unreachable")."""
 
 
 class BadResponseError(SourceError):
     """The server answered with something that is not the data: HTML, truncated JSON."""
+
+
+class RequestFailedError(SourceError):
+    """The request failed for another reason: a redirect loop, a body that would not decode
+    (a bad gzip stream), a broken protocol exchange, a URL the client cannot send."""
 
 
 class HttpStatusError(SourceError):
@@ -47,3 +60,18 @@ class WarehouseBusyError(GridwarehouseError):
 
 class DiskSpaceError(GridwarehouseError):
     """The data folder is short of free space; a load would risk a half-written warehouse."""
+
+
+def error_kind(exc: BaseException | None) -> str:
+    """The `FetchResult.error_kind` of a failed request, the same word for every source."""
+    if isinstance(exc, HostDownError):
+        return "host_down"
+    if isinstance(exc, UnreachableError):
+        return "unreachable"
+    if isinstance(exc, SourceTimeoutError):
+        return "timeout"
+    if isinstance(exc, BadResponseError):
+        return "bad_response"
+    if isinstance(exc, RequestFailedError):
+        return "request"
+    return "http"

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from loaders.errors import GridwarehouseError
+from loaders.errors import ConfigError, GridwarehouseError
 from loaders.settings import Settings, parse_duration
 
 log = logging.getLogger(__name__)
@@ -64,16 +64,25 @@ def scheduled_datasets(settings: Settings) -> dict[str, set[str]]:
 
             catalogue = load_catalogue()
             names = chosen.get("bmrs") or ("all",)
+            _refuse_unknown(
+                "bmrs",
+                [n for n in names if n not in catalogue],
+                "`gridwarehouse datasets list` shows them",
+            )
             out["bmrs"] = (
                 set(catalogue.names())
                 if names == ("all",)
-                else {catalogue.get(n).name for n in names if n in catalogue}
+                else {catalogue.get(n).name for n in names}
             )
         elif source == "neso":
             from loaders.neso.source import load_datasets
 
             names = chosen.get("neso") or ("all",)
-            out["neso"] = set(load_datasets()) if names == ("all",) else set(names)
+            known = set(load_datasets())
+            _refuse_unknown(
+                "neso", [n for n in names if n not in known], f"known: {', '.join(sorted(known))}"
+            )
+            out["neso"] = known if names == ("all",) else set(names)
         elif source == "dno":
             out["dno"] = _dno_datasets(settings, chosen.get("dno"))
         elif source == "isone":
@@ -81,9 +90,21 @@ def scheduled_datasets(settings: Settings) -> dict[str, set[str]]:
     return out
 
 
-def _dno_datasets(settings: Settings, kinds: tuple[str, ...] | None) -> set[str]:
-    from loaders.dno.source import dataset_name, load_portals
+def _refuse_unknown(source: str, unknown: list[str], valid: str) -> None:
+    """A GRIDWAREHOUSE_RUN_<SOURCE>_DATASETS that names what does not exist is a malformed
+    setting (exit 2), not a dataset quietly never loaded nor held to its threshold."""
+    unknown = [n for n in unknown if n != "all"]
+    if unknown:
+        raise ConfigError(
+            f"GRIDWAREHOUSE_RUN_{source.upper()}_DATASETS names unknown "
+            f"{'kinds' if source == 'dno' else 'datasets'}: {', '.join(unknown)}; {valid}"
+        )
 
+
+def _dno_datasets(settings: Settings, kinds: tuple[str, ...] | None) -> set[str]:
+    from loaders.dno.source import KINDS, dataset_name, load_portals
+
+    _refuse_unknown("dno", [k for k in kinds or () if k not in KINDS], f"kinds: {', '.join(KINDS)}")
     wanted = set(kinds or ()) - {"all"}
     names = set()
     for dno, portal in load_portals(settings).items():
@@ -197,6 +218,7 @@ def due_sources(
 
 def run_cycle(settings: Settings, *, force: bool = False, build: bool = True) -> int:
     """`gridwarehouse run`: one cycle; exit 0, or 1 when a load or the build failed."""
+    scheduled_datasets(settings)  # a RUN_<SOURCE>_DATASETS naming nothing real: exit 2 now
     try:
         with cycle_lock(settings):
             result = _cycle(settings, force=force, build=build)

@@ -6,13 +6,16 @@ are never accepted from the TOML file, so a committed config cannot leak one.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from loaders.errors import ConfigError
 
@@ -82,6 +85,7 @@ class Settings:
     http_max_retries: int = 5
     http_backoff_base_s: float = 1.0
     http_backoff_max_s: float = 60.0
+    http_retry_after_max_s: float = 300.0
     bmrs_concurrency: int = 4
     bmrs_requests_per_s: float = 10.0
     # other sources' polite request rates (requests per second), e.g. NESO asks for <= 1/s
@@ -173,11 +177,12 @@ def parse_duration(text: str, name: str) -> timedelta:
 
 
 def parse_window_overrides(text: str) -> dict[str, timedelta]:
-    """GRIDWAREHOUSE_BMRS_WINDOWS="BOD=1h,FREQ=6h": window size per dataset."""
+    """GRIDWAREHOUSE_BMRS_WINDOWS="BOD=1h,FREQ=6h": window size per dataset (the names and
+    sizes are checked against the catalogue when a load resolves its datasets)."""
     overrides = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, size = item.partition("=")
-        if not size:
+        if not size or not name.strip():
             raise ConfigError(
                 f"GRIDWAREHOUSE_BMRS_WINDOWS: {item!r} is not DATASET=SIZE (e.g. BOD=1h)"
             )
@@ -188,12 +193,19 @@ def parse_window_overrides(text: str) -> dict[str, timedelta]:
 
 
 def parse_durations(text: str, name: str) -> dict[str, timedelta]:
-    """ "bmrs=2h,neso=2d,bmrs.BOD=30m" as {name (lower-case): duration}."""
+    """ "bmrs=2h,neso=2d,bmrs.BOD=30m" as {name (lower-case): duration}; each name is a source
+    of RUN_SOURCES, or `source.DATASET`."""
     out = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, _, size = item.partition("=")
         if not size:
             raise ConfigError(f"{name}: {item!r} is not NAME=DURATION (e.g. bmrs=2h)")
+        source, dot, dataset = key.strip().lower().partition(".")
+        if source not in RUN_SOURCES or (dot and not dataset):
+            raise ConfigError(
+                f"{name}: {key.strip()!r} is not a source ({', '.join(RUN_SOURCES)}) "
+                "or source.DATASET"
+            )
         out[key.strip().lower()] = parse_duration(size, f"{name}[{key.strip()}]")
     return out
 
@@ -202,22 +214,73 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
-def _number(raw: object, name: str, kind: type) -> float | int:
+def _number(
+    raw: object, name: str, kind: type, *, minimum: float | None = None, positive: bool = False
+) -> float | int:
+    """A finite int or float, at least `minimum` (more than 0 when `positive`)."""
     try:
-        return kind(raw)
+        if isinstance(raw, bool):  # TOML `true` is not the number 1
+            raise TypeError
+        value = kind(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={raw!r} is not a finite number")
+    if positive and value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be more than 0")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
+    return value
 
 
 def _iso_date(text: str | None) -> date | None:
+    """IRIS_CLIENT_SECRET_EXPIRES: a date, or a datetime (its date counts); nothing else."""
     if not text:
         return None
+    value = text.strip()
     try:
-        return date.fromisoformat(text.strip()[:10])
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError:
         raise ConfigError(
             f"IRIS_CLIENT_SECRET_EXPIRES={text!r} is not an ISO date like 2027-03-31"
         ) from None
+
+
+# DuckDB's memory_limit units (it refuses anything else, and percentages)
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(b|bytes|kb|mb|gb|tb|kib|mib|gib|tib)$", re.IGNORECASE)
+_TOKEN = re.compile(r"^[A-Za-z0-9_.~-]+$")  # a query parameter or header name
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
+_BQ_PREFIX = re.compile(r"^[A-Za-z0-9_]*$")
+
+
+def _check_url(name: str, url: str, *, shown: str | None = None) -> str:
+    """An http(s) URL with a host (and a numeric port, if any); `shown` replaces the value in
+    the message (a secret URL, the webhook, is never echoed)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"{name}={shown or repr(url)} is not an http(s) URL with a host")
+    return url
+
+
+def _matching(name: str, value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.match(value):
+        raise ConfigError(f"{name}={value!r} is not {what}")
+    return value
+
+
+def _emails(text: str) -> tuple[str, ...]:
+    addresses = _names(text)
+    bad = [a for a in addresses if not re.match(r"^[^@\s]+@[^@\s]+$", a)]
+    if bad:
+        raise ConfigError(f"GRIDWAREHOUSE_ALERT_EMAIL: {', '.join(bad)} is not an e-mail address")
+    return addresses
 
 
 def _flag(raw: object, name: str) -> bool:
@@ -234,7 +297,9 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
     cwd = cwd or Path.cwd()
     environ = dict(_read_dotenv(cwd / ".env"))
     environ.update(os.environ if env is None else env)
-    toml_path = Path(environ.get("GRIDWAREHOUSE_CONFIG", cwd / "gridwarehouse.toml"))
+    toml_path = Path(environ.get("GRIDWAREHOUSE_CONFIG") or cwd / "gridwarehouse.toml")
+    if environ.get("GRIDWAREHOUSE_CONFIG") and not toml_path.is_file():
+        raise ConfigError(f"GRIDWAREHOUSE_CONFIG={str(toml_path)!r}: no such file")
     file_values = _read_toml(toml_path)
 
     def get(name: str, default: object = None) -> object:
@@ -259,25 +324,31 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         for source, url in DEFAULT_BASE_URLS.items()
     }
     for source, url in base_urls.items():
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"GRIDWAREHOUSE_{source.upper()}_BASE_URL={url!r} is not an http(s) URL"
-            )
+        _check_url(f"GRIDWAREHOUSE_{source.upper()}_BASE_URL", url)
 
-    def num(name: str, default: float, kind: type) -> float | int:
-        return _number(get(name, default), f"GRIDWAREHOUSE_{name}", kind)
+    def num(name: str, default: float, kind: type, **bounds: Any) -> float | int:
+        return _number(get(name, default), f"GRIDWAREHOUSE_{name}", kind, **bounds)
+
+    def text(name: str, default: str, pattern: re.Pattern[str], what: str) -> str:
+        return _matching(f"GRIDWAREHOUSE_{name}", str(get(name, default)), pattern, what)
 
     secrets = {
         name: value
         for name, value in environ.items()
         if value and (name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES))
     }
+    if secrets.get("GRIDWAREHOUSE_ALERT_WEBHOOK"):
+        _check_url(
+            "GRIDWAREHOUSE_ALERT_WEBHOOK", secrets["GRIDWAREHOUSE_ALERT_WEBHOOK"], shown="(hidden)"
+        )
     rates = {
-        source: float(num(f"{source.upper()}_REQUESTS_PER_S", rate, float))
+        source: float(num(f"{source.upper()}_REQUESTS_PER_S", rate, float, minimum=0))
         for source, rate in DEFAULT_RATES.items()
     }
     dno_base_urls = {
-        key.removeprefix("GRIDWAREHOUSE_DNO_").removesuffix("_BASE_URL"): value.rstrip("/")
+        key.removeprefix("GRIDWAREHOUSE_DNO_").removesuffix("_BASE_URL"): _check_url(
+            key, value.rstrip("/")
+        )
         for key, value in environ.items()
         if key.startswith("GRIDWAREHOUSE_DNO_") and key.endswith("_BASE_URL") and value
     }
@@ -285,11 +356,13 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         target=target,
         data_dir=data_dir,
         duckdb_path=duckdb_path,
-        duckdb_memory_limit=str(get("DUCKDB_MEMORY_LIMIT", "512MB")),
+        duckdb_memory_limit=text(
+            "DUCKDB_MEMORY_LIMIT", "512MB", _MEMORY, "a memory size like 512MB or 2GB"
+        ),
         log_level=log_level,
         log_dir=Path(str(get("LOG_DIR", data_dir / "logs"))),
-        log_keep_days=int(num("LOG_KEEP_DAYS", 14, int)),
-        min_free_gb=float(num("MIN_FREE_GB", 2.0, float)),
+        log_keep_days=int(num("LOG_KEEP_DAYS", 14, int, minimum=1)),
+        min_free_gb=float(num("MIN_FREE_GB", 2.0, float, minimum=0)),
         stale_after=parse_durations(str(get("STALE_AFTER", "") or ""), "GRIDWAREHOUSE_STALE_AFTER"),
         run_sources=_run_sources(str(get("RUN_SOURCES", ",".join(RUN_SOURCES)))),
         run_every={
@@ -301,46 +374,59 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
             for source in RUN_SOURCES
             if get(f"RUN_{source.upper()}_DATASETS")
         },
-        alert_email=_names(str(environ.get("GRIDWAREHOUSE_ALERT_EMAIL") or "")),
+        alert_email=_emails(str(environ.get("GRIDWAREHOUSE_ALERT_EMAIL") or "")),
         smtp_host=environ.get("SMTP_HOST") or None,
-        smtp_port=int(_number(environ.get("SMTP_PORT") or 587, "SMTP_PORT", int)),
+        smtp_port=int(_port(environ.get("SMTP_PORT") or 587)),
         smtp_user=environ.get("SMTP_USER") or None,
         smtp_from=environ.get("SMTP_FROM") or "gridwarehouse@localhost",
         smtp_starttls=_flag(environ.get("SMTP_STARTTLS") or "true", "SMTP_STARTTLS"),
         base_urls=base_urls,
-        http_timeout_s=float(num("HTTP_TIMEOUT_S", 60, float)),
-        http_max_retries=int(num("HTTP_MAX_RETRIES", 5, int)),
-        http_backoff_base_s=float(num("HTTP_BACKOFF_BASE_S", 1.0, float)),
-        http_backoff_max_s=float(num("HTTP_BACKOFF_MAX_S", 60.0, float)),
-        bmrs_concurrency=int(num("BMRS_CONCURRENCY", 4, int)),
-        bmrs_requests_per_s=float(num("BMRS_REQUESTS_PER_S", 10.0, float)),
+        http_timeout_s=float(num("HTTP_TIMEOUT_S", 60, float, positive=True)),
+        http_max_retries=int(num("HTTP_MAX_RETRIES", 5, int, minimum=0)),
+        http_backoff_base_s=float(num("HTTP_BACKOFF_BASE_S", 1.0, float, minimum=0)),
+        http_backoff_max_s=float(num("HTTP_BACKOFF_MAX_S", 60.0, float, minimum=0)),
+        http_retry_after_max_s=float(num("HTTP_RETRY_AFTER_MAX_S", 300.0, float, minimum=0)),
+        bmrs_concurrency=int(num("BMRS_CONCURRENCY", 4, int, minimum=1)),
+        bmrs_requests_per_s=float(num("BMRS_REQUESTS_PER_S", 10.0, float, minimum=0)),
         rates=rates,
         dno_base_urls=dno_base_urls,
-        bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int)),
-        bmrs_api_key_param=str(get("BMRS_API_KEY_PARAM", "APIKey")),
-        isone_api_key_header=str(get("ISONE_API_KEY_HEADER", "X-API-Key")),
+        bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int, minimum=0)),
+        bmrs_api_key_param=text("BMRS_API_KEY_PARAM", "APIKey", _TOKEN, "a query parameter name"),
+        isone_api_key_header=text("ISONE_API_KEY_HEADER", "X-API-Key", _TOKEN, "a header name"),
         bmrs_windows=parse_window_overrides(str(get("BMRS_WINDOWS", "") or "")),
-        lock_timeout_s=float(num("LOCK_TIMEOUT_S", 300, float)),
-        commit_rows=int(num("COMMIT_ROWS", 250_000, int)),
-        commit_windows=int(num("COMMIT_WINDOWS", 48, int)),
-        commit_seconds=float(num("COMMIT_SECONDS", 30.0, float)),
-        iris_namespace=str(
-            environ.get("IRIS_NAMESPACE") or "elexon-insights-iris.servicebus.windows.net"
+        lock_timeout_s=float(num("LOCK_TIMEOUT_S", 300, float, minimum=0)),
+        commit_rows=int(num("COMMIT_ROWS", 250_000, int, minimum=1)),
+        commit_windows=int(num("COMMIT_WINDOWS", 48, int, minimum=1)),
+        commit_seconds=float(num("COMMIT_SECONDS", 30.0, float, positive=True)),
+        iris_namespace=_matching(
+            "IRIS_NAMESPACE",
+            str(environ.get("IRIS_NAMESPACE") or "elexon-insights-iris.servicebus.windows.net"),
+            _HOST,
+            "a host name like elexon-insights-iris.servicebus.windows.net",
         ),
         iris_client_id=environ.get("IRIS_CLIENT_ID") or None,
         iris_tenant_id=environ.get("IRIS_TENANT_ID") or None,
         iris_queue_name=environ.get("IRIS_QUEUE_NAME") or None,
         iris_secret_expires=_iso_date(environ.get("IRIS_CLIENT_SECRET_EXPIRES")),
-        iris_batch_size=int(num("IRIS_BATCH_SIZE", 100, int)),
-        iris_max_wait_s=float(num("IRIS_MAX_WAIT_S", 5.0, float)),
-        iris_flush_seconds=float(num("IRIS_FLUSH_SECONDS", 10.0, float)),
-        iris_flush_messages=int(num("IRIS_FLUSH_MESSAGES", 2000, int)),
+        iris_batch_size=int(num("IRIS_BATCH_SIZE", 100, int, minimum=1)),
+        iris_max_wait_s=float(num("IRIS_MAX_WAIT_S", 5.0, float, positive=True)),
+        iris_flush_seconds=float(num("IRIS_FLUSH_SECONDS", 10.0, float, positive=True)),
+        iris_flush_messages=int(num("IRIS_FLUSH_MESSAGES", 2000, int, minimum=1)),
         iris_backfill=_flag(get("IRIS_BACKFILL", "true"), "GRIDWAREHOUSE_IRIS_BACKFILL"),
         bq_project=(str(get("BQ_PROJECT")) if get("BQ_PROJECT") else None),
-        bq_location=str(get("BQ_LOCATION", "EU")),
-        bq_dataset_prefix=str(get("BQ_DATASET_PREFIX", "")),
+        bq_location=text("BQ_LOCATION", "EU", _TOKEN, "a BigQuery location like EU"),
+        bq_dataset_prefix=text(
+            "BQ_DATASET_PREFIX", "", _BQ_PREFIX, "letters, digits and underscores"
+        ),
         secrets=secrets,
     )
+
+
+def _port(raw: object) -> int:
+    port = int(_number(raw, "SMTP_PORT", int))
+    if not 0 < port < 65536:
+        raise ConfigError(f"SMTP_PORT={raw!r} is not a port number (1-65535)")
+    return port
 
 
 def _run_sources(text: str) -> tuple[str, ...]:

@@ -98,6 +98,18 @@ class Endpoint:
         return size
 
     @property
+    def horizon(self) -> timedelta:
+        """How far beyond now a window of this dataset may reach: forecasts asked for by their
+        target time (`/forecast/...`, per hints.FORECAST_HORIZONS); nothing else."""
+        if not self.path.startswith("/forecast/") or self.cursor_field == "publishTime":
+            return timedelta(0)
+        text = f"{self.name} {self.summary}".lower().replace("-", " ").replace("_", " ")
+        for phrase, horizon in hints.FORECAST_HORIZONS:
+            if phrase in text:
+                return horizon
+        return hints.DEFAULT_FORECAST_HORIZON
+
+    @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 

@@ -26,6 +26,24 @@ PUBLISHED_FIELDS = (
     "acceptanceTime",
 )
 
+# How far ahead a /forecast/ endpoint's window may reach (its window filters the forecast's
+# target time, not when it was published): the first phrase found in the dataset's name or
+# summary (from Elexon's spec, e.g. "Fourteen day demand forecast", "Day-ahead ...") decides.
+# A window over publish times never reaches beyond now: nothing is published in the future.
+FORECAST_HORIZONS: tuple[tuple[str, timedelta], ...] = (
+    ("three year", timedelta(days=3 * 366)),
+    ("one year", timedelta(days=366)),
+    ("year ahead", timedelta(days=366)),
+    ("month ahead", timedelta(days=62)),
+    ("week ahead", timedelta(days=14)),
+    ("fourteen day", timedelta(days=15)),
+    ("14d", timedelta(days=15)),
+    ("day ahead", timedelta(days=2)),
+)
+# A /forecast/ endpoint whose spec names no horizon (wind, loss of load): two weeks, the
+# longest daily horizon BMRS publishes (the 2-14 days ahead forecasts).
+DEFAULT_FORECAST_HORIZON = timedelta(days=15)
+
 # Short names for endpoints outside /datasets/ (the default name is the path, upper-cased).
 NAMES: dict[str, str] = {
     "/reference/bmunits/all": "BMUNITS",

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from loaders.bmrs.catalogue import SNAPSHOT, Catalogue, Endpoint
+from loaders.bmrs.catalogue import DATE, PATH_DATE, PERIOD, SNAPSHOT, Catalogue, Endpoint
 from loaders.bmrs.windows import plan_windows
 from loaders.common.checkpoint import INCREMENTAL_STEP, is_due
 from loaders.common.engine import Task
@@ -31,12 +31,48 @@ def resolve_datasets(
         raise UsageError(
             f"GRIDWAREHOUSE_BMRS_WINDOWS names unknown datasets: {', '.join(unknown_overrides)}"
         )
+    for name, size in (windows or {}).items():  # every override, not only those loaded now
+        _check_window(catalogue.get(name), size)
     return [_with_window(e, windows or {}) for e in _named(catalogue, names, all_)]
 
 
 def _with_window(endpoint: Endpoint, windows: Mapping[str, timedelta]) -> Endpoint:
     size = windows.get(endpoint.name)
     return dataclasses.replace(endpoint, default_window=size) if size else endpoint
+
+
+def _check_window(endpoint: Endpoint, size: timedelta) -> None:
+    """A window override the dataset cannot use is refused, not quietly changed: a snapshot
+    or per-day/per-period dataset has no window to size, date windows are whole days, and
+    no window may exceed the API's limit."""
+    setting = f"GRIDWAREHOUSE_BMRS_WINDOWS[{endpoint.name}]"
+    if endpoint.window in (SNAPSHOT, PATH_DATE, PERIOD):
+        raise UsageError(
+            f"{setting}: {endpoint.name} is loaded {WINDOW_WORDS[endpoint.window]}; "
+            "its window size cannot be changed"
+        )
+    if endpoint.window == DATE and size % timedelta(days=1):
+        raise UsageError(f"{setting}: {endpoint.name} has whole-day windows; use e.g. 1d or 7d")
+    if endpoint.max_window is not None and size > endpoint.max_window:
+        raise UsageError(
+            f"{setting}: {_days_hours(size)} is more than the API allows for "
+            f"{endpoint.name} ({_days_hours(endpoint.max_window)})"
+        )
+
+
+WINDOW_WORDS = {
+    SNAPSHOT: "as a whole list",
+    PATH_DATE: "one settlement day per request",
+    PERIOD: "one settlement period per request",
+}
+
+
+def _days_hours(size: timedelta) -> str:
+    if size % timedelta(days=1) == timedelta(0):
+        return f"{size.days}d"
+    if size % timedelta(hours=1) == timedelta(0):
+        return f"{int(size.total_seconds() // 3600)}h"
+    return f"{int(size.total_seconds() // 60)}m"
 
 
 def _named(catalogue: Catalogue, names: Sequence[str], all_: bool) -> list[Endpoint]:

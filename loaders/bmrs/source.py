@@ -25,7 +25,7 @@ from loaders.common.http import (
 from loaders.common.jsonrows import Converted, convert
 from loaders.common.ops import SchemaChange
 from loaders.common.records import TypeDrift
-from loaders.errors import BadResponseError, SourceError, UnreachableError
+from loaders.errors import BadResponseError, SourceError, error_kind
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class BmrsAdapter:
                 SchemaChange(SOURCE, endpoint.name, exc.field, "type_change", str(exc))
             )
         except SourceError as exc:
-            result.status, result.error, result.error_kind = "failed", str(exc), _kind(exc)
+            result.status, result.error, result.error_kind = "failed", str(exc), error_kind(exc)
             result.attempts = exc.attempts
         result.finished_at = datetime.now(UTC)
         return result
@@ -167,14 +167,6 @@ class BmrsAdapter:
         }
 
 
-def _kind(exc: SourceError) -> str:
-    if isinstance(exc, UnreachableError):
-        return "unreachable"
-    if isinstance(exc, BadResponseError):
-        return "bad_response"
-    return "http"
-
-
 def dataset_resource(endpoint: Endpoint, data: Any, *, target: str = "duckdb") -> Any:
     """The dlt resource for one dataset: merge on the natural key into raw_bmrs.<dataset>. On
     BigQuery, tables with a settlement date are partitioned by it (and clustered by BM unit),
@@ -200,9 +192,7 @@ def make_client(settings: Settings) -> HttpClient:
     return HttpClient(
         settings.base_url(SOURCE),
         timeout_s=settings.http_timeout_s,
-        retry=RetryPolicy(
-            settings.http_max_retries, settings.http_backoff_base_s, settings.http_backoff_max_s
-        ),
+        retry=RetryPolicy.from_settings(settings),
         limiter=RateLimiter(settings.bmrs_requests_per_s, burst=max(1, settings.bmrs_concurrency)),
         service="BMRS",
         keys=KeyRing((settings.secret("BMRS_API_KEYS") or "").split(",")),

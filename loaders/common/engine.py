@@ -34,13 +34,11 @@ from loaders.common.warehouse import (
     run_lock,
     write_lock,
 )
+from loaders.errors import UsageError
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Failures that mean the configured endpoint is not the API at all (wrong URL, offline, an HTML
-# page): the run stops at the first one instead of failing every remaining window the same way.
-FATAL_KINDS = ("unreachable", "bad_response")
 # Statuses of a window that did not load (see CONTRACTS.md); "skipped" is neither.
 FAILED_STATUSES = ("failed", "forbidden", "needs_token", "not_found")
 
@@ -115,9 +113,7 @@ class RunSummary:
     source: str
     run_id: str
     datasets: dict[str, DatasetSummary] = field(default_factory=lambda: defaultdict(DatasetSummary))
-    aborted: str | None = None
-    not_attempted: int = 0
-    fatal_only: bool = True
+    not_attempted: int = 0  # windows left in the queue when a stop was asked for
     elapsed_s: float = 0.0
     requests: int = 0
 
@@ -131,11 +127,10 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        if not self.failed and not self.aborted:
-            return 0
-        loaded_any = any(d.windows_ok or d.windows_empty for d in self.datasets.values())
-        # An endpoint that is not the API (offline, wrong URL, HTML) is bad input: exit 2.
-        return 2 if self.fatal_only and not loaded_any else 1
+        """0, or 1 when a window failed, partly or wholly (CONTRACTS.md). What a server does
+        (unreachable, HTML, cut bodies) is a failed load, not bad input: bad input (exit 2) is
+        refused before any request is sent."""
+        return 1 if self.failed else 0
 
     def record(self, result: FetchResult) -> None:
         entry = self.datasets[result.task.dataset]
@@ -143,8 +138,6 @@ class RunSummary:
             entry.windows_failed += 1
             where = result.task.part or result.task.window.label()
             entry.errors.append(f"{where}: {result.error}")
-            if result.error_kind not in FATAL_KINDS:
-                self.fatal_only = False
         elif result.status == "skipped":
             entry.windows_skipped += 1
             entry.errors.append(f"skipped: {result.error}")
@@ -199,7 +192,8 @@ def run_tasks(
     began = time.monotonic()
     if reporter:
         reporter.start(len(tasks) + len(initial_results))
-    batch: list[FetchResult] = list(initial_results)  # outcomes known before fetching (refusals)
+    # outcomes known before fetching (refusals, packages that could not be listed)
+    batch: list[FetchResult] = [not_attempted_as_skipped(r) for r in initial_results]
     for result in batch:
         summary.record(result)
         if reporter:
@@ -209,6 +203,18 @@ def run_tasks(
     pending: set[Future[FetchResult]] = set()
     queue = list(reversed(tasks))
     width = max(1, concurrency)
+
+    # a source with a breaker of its own (ISO-NE's persists across runs) opts out of this one
+    breaker = _RunBreaker(enabled=getattr(adapter, "run_breaker", True))
+
+    def take(result: FetchResult) -> None:
+        nonlocal batch_rows
+        breaker.record(result)
+        summary.record(result)
+        if reporter:
+            reporter.window_done(result)
+        batch.append(result)
+        batch_rows += result.rows
 
     def flush() -> None:
         nonlocal batch, batch_rows, batch_began
@@ -226,26 +232,26 @@ def run_tasks(
             while queue or pending:
                 # at most two windows per worker in flight: memory stays bounded on long runs
                 while queue and len(pending) < width * 2 and not (stop and stop.is_set()):
-                    pending.add(pool.submit(adapter.fetch, queue.pop()))
-                if not pending:
+                    task = queue.pop()
+                    tripped = breaker.skipped(task)
+                    if tripped is not None:
+                        take(tripped)
+                    else:
+                        pending.add(pool.submit(fetch_safely, adapter, task))
+                if not pending:  # the queue is done (its rest skipped), or a stop was asked for
+                    summary.not_attempted += len(queue)
+                    queue.clear()
                     break
                 done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in done:
-                    result = future.result()
-                    summary.record(result)
-                    if reporter:
-                        reporter.window_done(result)
-                    batch.append(result)
-                    batch_rows += result.rows
-                    if result.status in FAILED_STATUSES and result.error_kind in FATAL_KINDS:
-                        summary.aborted = result.error
+                    take(future.result())
                 if (
                     batch_rows >= limits.rows
                     or len(batch) >= limits.windows
                     or time.monotonic() - batch_began >= limits.seconds
                 ):
                     flush()
-                if summary.aborted or (stop is not None and stop.is_set()):
+                if stop is not None and stop.is_set():
                     summary.not_attempted += len(queue)
                     queue.clear()
             flush()
@@ -258,6 +264,84 @@ def run_tasks(
     if reporter:
         reporter.finish(summary)
     return summary
+
+
+# A dataset whose windows fail this many times in a row in one run (timing out, answering HTML,
+# 5xx that never clear) is not asked again in that run: its other windows are `skipped` and
+# tried on the next run, instead of holding every worker for timeout x retries per window
+# while the other datasets wait their turn.
+RUN_BREAKER_FAILURES = 3
+_BREAKER_KINDS = ("timeout", "bad_response", "request", "http")
+
+
+class _RunBreaker:
+    """Consecutive failures per dataset (and part) in this run; see RUN_BREAKER_FAILURES."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._streak: dict[tuple[str, str | None], int] = defaultdict(int)
+        self._open: dict[tuple[str, str | None], str] = {}
+
+    def record(self, result: FetchResult) -> None:
+        key = (result.task.dataset, result.task.part)
+        if not self.enabled:
+            return
+        if result.status == "failed" and result.error_kind in _BREAKER_KINDS:
+            self._streak[key] += 1
+            if self._streak[key] >= RUN_BREAKER_FAILURES and key not in self._open:
+                self._open[key] = result.error or "failed"
+                log.warning(
+                    "%s failed %d windows in a row; its other windows are skipped in this run",
+                    result.task.dataset,
+                    RUN_BREAKER_FAILURES,
+                )
+        elif result.status in ("ok", "empty", "fallback"):
+            self._streak[key] = 0
+
+    def skipped(self, task: Task) -> FetchResult | None:
+        """A `skipped` result for a task of a dataset that keeps failing, else None."""
+        reason = self._open.get((task.dataset, task.part))
+        if reason is None:
+            return None
+        return FetchResult(
+            task=task,
+            status="skipped",
+            error=f"not attempted: {task.dataset} failed {RUN_BREAKER_FAILURES} windows in a "
+            f"row in this run (last: {reason}); tried again on the next run",
+            error_kind="breaker",
+        )
+
+
+def fetch_safely(adapter: Adapter, task: Task) -> FetchResult:
+    """`adapter.fetch`, with any exception it lets through (a bug, or a failure nobody foresaw)
+    turned into a failed window with its reason: one window's surprise must not end the run
+    for every other window and dataset (the traceback is logged at DEBUG, never printed as a
+    crash). A window not sent because its host was unreachable earlier in the run is `skipped`."""
+    started = datetime.now(UTC)
+    try:
+        result = adapter.fetch(task)
+    except UsageError:
+        raise  # bad input found while fetching (a --file that is not there) stops the run: exit 2
+    except Exception as exc:  # anything else at all: that is the point
+        where = f"{task.dataset} {task.part or task.window.label()}"
+        log.warning("unexpected %s fetching %s: %s", type(exc).__name__, where, exc)
+        log.debug("traceback of the failure fetching %s", where, exc_info=True)
+        return FetchResult(
+            task=task,
+            status="failed",
+            error=f"{task.dataset}: unexpected {type(exc).__name__}: {exc}",
+            error_kind="internal",
+            started_at=started,
+        )
+    return not_attempted_as_skipped(result)
+
+
+def not_attempted_as_skipped(result: FetchResult) -> FetchResult:
+    """A request never sent, because its host was unreachable earlier in the run, is `skipped`
+    (not done, asked again next run), not one more failure of its own."""
+    if result.status == "failed" and result.error_kind == "host_down":
+        result.status = "skipped"
+    return result
 
 
 class _Committer:

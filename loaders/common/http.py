@@ -1,12 +1,19 @@
 """One HTTP client for every source: timeouts, retries with backoff and jitter, rate limits.
 
-Retries cover what is worth retrying: 429 and 5xx (honouring Retry-After), timeouts, dropped
-connections, and bodies that are not the data (an HTML page, truncated JSON). Anything else
-raises a `SourceError` that names the URL, so a bad response never turns into rows.
+Retries cover what is worth retrying: 429 and 5xx (honouring Retry-After up to a ceiling),
+timeouts, dropped connections, and bodies that are not the data (an HTML page, truncated JSON,
+a corrupt gzip stream). Every failure of a request — whichever httpx error class, or a body that
+is not UTF-8 / JSON — raises a `SourceError` that names the URL, so the engine records the window
+as failed with its reason and the run carries on; a bad response never turns into rows.
+
+A host that refuses connections is tried briefly, then not again in this client's run: its
+later requests fail at once with `HostDownError` (other hosts, and so other sources and DNO
+portals, carry on). A read timeout says nothing about the host as a whole and does not count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import random
@@ -20,7 +27,16 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 import orjson
 
-from loaders.errors import BadResponseError, HttpStatusError, SourceError, UnreachableError
+from loaders.errors import (
+    BadResponseError,
+    HostDownError,
+    HttpStatusError,
+    RequestFailedError,
+    SourceError,
+    SourceTimeoutError,
+    UnreachableError,
+)
+from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +132,27 @@ class KeyRing:
 
 @dataclass
 class RetryPolicy:
-    """How often and how long to retry; delays are exponential with full jitter."""
+    """How often and how long to retry; delays are exponential with full jitter, or what the
+    server asked for in Retry-After (up to `retry_after_max_s`: beyond it the request fails)."""
 
     max_retries: int = 5
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
+    retry_after_max_s: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            settings.http_max_retries,
+            settings.http_backoff_base_s,
+            settings.http_backoff_max_s,
+            settings.http_retry_after_max_s,
+        )
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        # the server knows when it will answer again: our own backoff cap does not shorten it
         if retry_after is not None:
-            return min(max(retry_after, 0.0), self.backoff_max_s)
+            return max(retry_after, 0.0)
         ceiling = min(self.backoff_max_s, self.backoff_base_s * (2**attempt))
         return random.uniform(ceiling / 2, ceiling)
 
@@ -136,6 +164,10 @@ def parse_retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    with contextlib.suppress(ValueError):  # not the RFC's integer, but unambiguous: "1.5"
+        seconds = float(value)
+        if 0 <= seconds < float("inf"):
+            return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -146,16 +178,18 @@ def parse_retry_after(value: str | None) -> float | None:
 class _Retryable(Exception):
     def __init__(
         self,
-        error: Exception,
+        error: SourceError,
         retry_after: float | None = None,
         max_retries: int | None = None,
         key: str | None = None,
+        down_host: str | None = None,
     ) -> None:
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
         self.max_retries = max_retries
         self.key = key
+        self.down_host = down_host  # a connect failure: the host is down if retries run out
 
 
 # A refused connection or unknown host rarely heals within seconds: retry it briefly only.
@@ -202,6 +236,9 @@ class HttpClient:
         self._auth = auth
         self.keys = keys if keys else None
         self.key_param = key_param
+        # hosts that refused connections in this run, with why: not asked again until the next
+        self._down: dict[str, str] = {}
+        self._down_lock = threading.Lock()
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
             headers={
@@ -266,11 +303,15 @@ class HttpClient:
                 if exc.max_retries is not None:
                     limit = min(limit, exc.max_retries)
                 if attempt >= limit:
+                    if exc.down_host is not None:
+                        self._mark_down(exc.down_host, str(exc.error))
                     exc.error.attempts = attempt + 1
                     raise exc.error from None
                 wait = self.retry.delay(attempt, exc.retry_after)
                 if exc.key is not None and self.keys is not None and self.keys.rest(exc.key, wait):
                     wait = 0.0  # another key is ready: rotate instead of waiting
+                elif exc.retry_after is not None and wait > self.retry.retry_after_max_s:
+                    raise self._too_long(exc.error, wait, attempt + 1) from None
                 log.warning("%s; retry %d/%d in %.1fs", exc.error, attempt + 1, limit, wait)
                 time.sleep(wait)
                 attempt += 1
@@ -285,9 +326,25 @@ class HttpClient:
         retry: bool,
         request: _Request | None = None,
     ) -> Any:
+        host = _host(url)
+        down = self._down.get(host)
+        if down is not None:
+            raise HostDownError(
+                f"not attempted: {host} could not be reached earlier in this run ({down})",
+                url=shown,
+            )
         key = None
         if self.keys is not None:
             key, wait = self.keys.acquire()
+            if wait > self.retry.retry_after_max_s:  # every key rests after a long Retry-After
+                raise HttpStatusError(
+                    f"HTTP 429 from {shown}: every API key is resting for another {wait:.0f} s "
+                    "at the server's request, more than GRIDWAREHOUSE_HTTP_RETRY_AFTER_MAX_S "
+                    f"({self.retry.retry_after_max_s:.0f} s); the window is tried again on the "
+                    "next run",
+                    url=shown,
+                    status=429,
+                )
             if wait > 0:
                 time.sleep(wait)
             params = {**(params or {}), self.key_param: key}
@@ -301,21 +358,8 @@ class HttpClient:
                 response = self._client.post(url, params=params, data=request.form, headers=headers)
             else:
                 response = self._client.get(url, params=params, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(
-                UnreachableError(
-                    f"timed out after {self._client.timeout.read}s waiting for {shown} ({type(exc).__name__})",
-                    url=shown,
-                )
-            ) from None
-        except httpx.TransportError as exc:
-            error = UnreachableError(
-                f"cannot reach {shown}: {exc or type(exc).__name__}. The service (or this machine) "
-                "may be offline; check the base URL setting and the network",
-                url=shown,
-            )
-            connect = isinstance(exc, httpx.ConnectError)
-            raise _Retryable(error, max_retries=CONNECT_RETRIES if connect else None) from None
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise self._request_failure(exc, shown, host) from None
         status = response.status_code
         if status in RETRY_STATUSES:
             error = HttpStatusError(f"HTTP {status} from {shown}", url=shown, status=status)
@@ -328,26 +372,115 @@ class HttpClient:
                 status=status,
             )
         body = response.content
-        content_type = response.headers.get("Content-Type", "")
-        head = body[:200].lstrip().lower()
-        # a body in angle brackets is an HTML page, unless this request asked for XML
+        # a body in angle brackets is an HTML page, unless this request asked for XML; the
+        # Content-Type alone decides nothing (valid JSON served as text/html is still data)
         markup_ok = "xml" in request.headers.get("Accept", "")
-        if (
-            "html" in content_type
-            or head.startswith((b"<!doctype", b"<html"))
-            or (head.startswith(b"<") and not markup_ok)
-        ):
-            raise _Retryable(
-                BadResponseError(
-                    f"{shown} returned an HTML page instead of JSON ({len(body)} bytes: "
-                    f"{_snippet(body)}); no rows were taken from it",
-                    url=shown,
-                )
-            )
+        if looks_like_html(body, markup_ok=markup_ok):
+            raise _Retryable(html_page(shown, body))
         try:
             return decode(body, shown)
         except BadResponseError as exc:
+            if "html" in response.headers.get("Content-Type", "").lower():
+                raise _Retryable(html_page(shown, body)) from None
             raise _Retryable(exc) from None
+        except UnicodeDecodeError as exc:
+            raise _Retryable(
+                BadResponseError(
+                    f"{shown} returned a body that is not valid UTF-8 ({len(body)} bytes, "
+                    f"{exc.reason} at byte {exc.start}); no rows were taken from it",
+                    url=shown,
+                )
+            ) from None
+
+    def _request_failure(self, exc: Exception, shown: str, host: str) -> Exception:
+        """The error (retryable or not) for an exception httpx raised while sending a request
+        or reading its response; every class of httpx's hierarchy lands in one branch."""
+        name = type(exc).__name__
+        detail = str(exc) or name
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            error: SourceError = UnreachableError(
+                f"cannot reach {shown}: {detail}. The service (or this machine) may be offline; "
+                "check the base URL setting and the network",
+                url=shown,
+            )
+            # a refused connection or unknown host rarely heals within seconds: retry briefly
+            return _Retryable(error, max_retries=CONNECT_RETRIES, down_host=host)
+        if isinstance(exc, httpx.TimeoutException):  # read, write or pool: not "unreachable"
+            return _Retryable(
+                SourceTimeoutError(
+                    f"timed out after {self._client.timeout.read}s waiting for {shown} ({name})",
+                    url=shown,
+                )
+            )
+        if isinstance(exc, httpx.TooManyRedirects):
+            return RequestFailedError(
+                f"{shown} redirected too many times (a redirect loop?): {detail}", url=shown
+            )
+        if isinstance(exc, httpx.DecodingError):  # e.g. Content-Encoding: gzip, body not gzip
+            return _Retryable(
+                BadResponseError(
+                    f"{shown} sent a body that could not be decoded ({name}: {detail}); "
+                    "no rows were taken from it",
+                    url=shown,
+                )
+            )
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+            # the request itself cannot be sent (e.g. a redirect to ftp://): asking again
+            # would fail the same way
+            return RequestFailedError(f"cannot send the request for {shown}: {detail}", url=shown)
+        if isinstance(exc, httpx.TransportError):  # dropped connection, broken HTTP exchange
+            return _Retryable(
+                RequestFailedError(
+                    f"the connection to {shown} failed: {detail} ({name})", url=shown
+                )
+            )
+        # InvalidURL, StreamError and anything httpx adds later: a failed request, not a crash
+        return RequestFailedError(f"request for {shown} failed: {detail} ({name})", url=shown)
+
+    def _mark_down(self, host: str, reason: str) -> None:
+        with self._down_lock:
+            if host not in self._down:
+                log.warning("%s is unreachable: its other requests in this run are skipped", host)
+                self._down[host] = reason
+
+    def _too_long(self, error: SourceError, wait: float, attempts: int) -> SourceError:
+        """The error for a Retry-After beyond the ceiling: the window fails now, with the wait."""
+        failed = type(error)(
+            f"{error}: the server asked to retry after {wait:.0f} s, more than "
+            f"GRIDWAREHOUSE_HTTP_RETRY_AFTER_MAX_S ({self.retry.retry_after_max_s:.0f} s); "
+            "the window is tried again on the next run",
+            url=error.url,
+            status=error.status,
+        )
+        failed.attempts = attempts
+        return failed
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, without any user:password."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port: httpx reports it when the request is sent
+        return parts.netloc.rpartition("@")[2]
+    return f"{parts.hostname or ''}{f':{port}' if port else ''}"
+
+
+def looks_like_html(body: bytes, *, markup_ok: bool = False) -> bool:
+    """A body that is a page rather than data: it opens with a tag (after a BOM/whitespace)."""
+    head = body[:200].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or (
+        head.startswith(b"<") and not markup_ok
+    )
+
+
+def html_page(shown: str, body: bytes) -> BadResponseError:
+    """The error for a page where data was expected (a login, maintenance or error page)."""
+    return BadResponseError(
+        f"{shown} returned an HTML page instead of JSON ({len(body)} bytes: "
+        f"{_snippet(body)}); no rows were taken from it",
+        url=shown,
+    )
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,10 @@ def parse_user_datetime(text: str, *, option: str = "date") -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last instant Python holds
+        raise ValueError(f"{option} '{text}' is out of range") from None
 
 
 def parse_api_timestamp(text: str) -> datetime:

@@ -28,11 +28,10 @@ from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, malformed
 from loaders.common.jsonrows import convert, csv_array
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
 from loaders.errors import (
-    BadResponseError,
     HttpStatusError,
     SourceError,
-    UnreachableError,
     UsageError,
+    error_kind,
 )
 from loaders.settings import Settings
 
@@ -136,11 +135,7 @@ class DnoAdapter:
             self.clients[portal.dno] = HttpClient(
                 portal.base_url,
                 timeout_s=self.settings.http_timeout_s,
-                retry=RetryPolicy(
-                    self.settings.http_max_retries,
-                    self.settings.http_backoff_base_s,
-                    self.settings.http_backoff_max_s,
-                ),
+                retry=RetryPolicy.from_settings(self.settings),
                 limiter=RateLimiter(self.settings.requests_per_s(SOURCE)),
                 headers={header: value} if value else None,
                 service=portal.dno,
@@ -243,12 +238,7 @@ class DnoAdapter:
                 f"{dno} {kind}: no dataset at {exc.url} (HTTP 404): the id in loaders/dno/portals.toml may have moved",
                 "not_found",
             )
-        kind_ = (
-            "unreachable"
-            if isinstance(exc, UnreachableError)
-            else ("bad_response" if isinstance(exc, BadResponseError) else "http")
-        )
-        return "failed", str(exc), kind_
+        return "failed", str(exc), error_kind(exc)
 
     def _portal_records(self, portal: Portal, kind: str) -> tuple[bytes, int]:
         client = self._client(portal)

@@ -111,9 +111,8 @@ class GapFiller:
         level = logging.INFO if summary.exit_code == 0 else logging.WARNING
         log.log(
             level,
-            "IRIS gap back-fill done: %d rows, %d windows failed%s",
+            "IRIS gap back-fill done: %d rows, %d windows failed",
             summary.rows,
             summary.failed,
-            f" ({summary.aborted})" if summary.aborted else "",
         )
         return summary

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -77,6 +78,7 @@ def resolve_config(settings: Settings) -> IrisConfig:
     """The subscription from the environment, or a clear error naming what is missing."""
     cs = settings.secret("IRIS_CONNECTION_STRING")
     if cs:
+        check_connection_string(cs)
         entity = re.search(r"(?i)(?:^|;)\s*EntityPath=([^;]+)", cs)
         queue = settings.iris_queue_name or (entity.group(1).strip() if entity else None)
         if not queue:
@@ -103,6 +105,34 @@ def resolve_config(settings: Settings) -> IrisConfig:
         tenant_id=settings.iris_tenant_id,
         client_secret=settings.secret("IRIS_CLIENT_SECRET"),
     )
+
+
+def check_connection_string(cs: str) -> None:
+    """Refuse a connection string the SDK cannot use, before anything is opened or written: one
+    line naming the variable and what is wrong (the SDK's words, never the string's values)."""
+    from azure.servicebus import parse_connection_string
+
+    try:
+        endpoint = urlsplit(parse_connection_string(cs).endpoint)
+        if not endpoint.hostname:
+            raise ValueError("Endpoint has no host name.")
+        if endpoint.netloc.rpartition(":")[2] and not _has_numeric_port(endpoint.netloc):
+            raise ValueError("the Endpoint's port is not a number.")
+    except ValueError as exc:
+        pairs = (part.partition("=") for part in cs.split(";"))
+        secrets = [v for k, _, v in pairs if v and k.strip().lower().startswith("sharedaccess")]
+        detail = str(exc) if not any(v in str(exc) for v in secrets) else "it could not be parsed"
+        raise ConfigError(
+            f"IRIS_CONNECTION_STRING is malformed: {detail.rstrip('.')}. Expected "
+            "Endpoint=sb://<namespace>/;SharedAccessKeyName=<name>;SharedAccessKey=<key> "
+            "(or SharedAccessSignature=<sas>), optionally ;EntityPath=<queue>"
+        ) from None
+
+
+def _has_numeric_port(netloc: str) -> bool:
+    """host or host:port with a number (urlsplit's .port would raise on anything else)."""
+    host, colon, port = netloc.rpartition("@")[2].rpartition(":")
+    return not colon or (port.isdigit() and bool(host))
 
 
 # The SDK's own retries would hide a dropped connection from the receive loop; with none, the

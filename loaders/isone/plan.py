@@ -59,6 +59,16 @@ def check_locations(datasets: Sequence[Dataset], locations: Sequence[str]) -> tu
     return tuple(locations)
 
 
+def latest_range_ends(datasets: Sequence[Dataset], now: datetime) -> dict[str, datetime]:
+    """The latest --to each dataset accepts, in range_days' terms (dates as UTC midnights, end
+    exclusive): today's market day, plus `days_ahead` for day-ahead results and forecasts."""
+    today = market_day(now)
+    return {
+        d.name: datetime.combine(today + timedelta(days=d.days_ahead + 1), time(), UTC)
+        for d in datasets
+    }
+
+
 def range_days(start: datetime, end: datetime) -> list[date]:
     """The market days --from/--to name: dates, end exclusive (--from 2024-03-10 --to
     2024-03-11 is the market day of 10 March); a time of day rounds out to whole days."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from loaders.commands import parse_range, print_summary, run_source
+from loaders.commands import parse_range, print_summary, refuse_future_range, run_source
 from loaders.common.engine import Task
 from loaders.common.ops import read_states
 from loaders.errors import UsageError
@@ -16,6 +17,7 @@ from loaders.isone.plan import (
     backfill_tasks,
     check_locations,
     incremental_tasks,
+    latest_range_ends,
     load_names,
     range_tasks,
     require_backfillable,
@@ -42,6 +44,8 @@ def load(
     config = load_config()
     datasets = resolve(config, list(names), all_)
     span = parse_range(start, end)
+    if span is not None:
+        refuse_future_range(span[1], latest_range_ends(datasets, datetime.now(UTC)))
     if span is not None and all_:
         current = [d.name for d in datasets if not d.backfillable]
         datasets = [d for d in datasets if d.backfillable]
@@ -73,6 +77,7 @@ def backfill(
     span = parse_range(start, end)
     if span is None or end is None:
         raise UsageError("backfill needs --from and --to")
+    refuse_future_range(span[1], latest_range_ends(datasets, datetime.now(UTC)))
     only = check_locations(datasets, locations)
     states = read_states(settings, SOURCE, load_names(datasets, only))
     tasks, counts = backfill_tasks(datasets, states, *span, locations=only)
@@ -100,7 +105,7 @@ def _run(settings: Settings, config: Config, tasks: list[Task], *, pipeline_name
         initial_results=refused,
     )
     print_summary(summary)
-    if summary.not_attempted and not summary.aborted:
+    if summary.not_attempted:
         print(
             f"stopped: run the same command again to load the remaining "
             f"{summary.not_attempted:,} windows"

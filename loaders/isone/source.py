@@ -28,7 +28,15 @@ from loaders.common.jsonrows import Converted, convert
 from loaders.common.limits import CircuitBreaker, Limit, SharedRateLimiter
 from loaders.common.ops import SchemaChange
 from loaders.common.records import TypeDrift
-from loaders.errors import BadResponseError, HttpStatusError, SourceError, UnreachableError
+from loaders.errors import (
+    BadResponseError,
+    HostDownError,
+    HttpStatusError,
+    SourceError,
+    SourceTimeoutError,
+    UnreachableError,
+    error_kind,
+)
 from loaders.isone import normalize
 from loaders.isone.config import Config, Dataset, Endpoint, Limits, load_config
 from loaders.isone.plan import day_bounds, day_of
@@ -154,6 +162,9 @@ class _Requests:
 class IsoneAdapter:
     """Fetches ISO-NE windows (market days, or current polls) for the engine."""
 
+    # its circuit breaker (per endpoint, kept across runs) replaces the engine's per-run one
+    run_breaker = False
+
     source = SOURCE
     raw_schema = RAW_SCHEMA
 
@@ -170,9 +181,7 @@ class IsoneAdapter:
         self.loaded_at = now()
         self.credentials = has_credentials(settings)
         limiter = make_limiter(settings, self.config.limits)
-        retry = RetryPolicy(
-            settings.http_max_retries, settings.http_backoff_base_s, settings.http_backoff_max_s
-        )
+        retry = RetryPolicy.from_settings(settings)
         self.clients = {
             "webservices": HttpClient(
                 settings.base_url(SOURCE),
@@ -389,7 +398,7 @@ class IsoneAdapter:
             log.warning("ISO-NE %s skipped: %s", dataset.name, reasons)
         else:
             result.status = _status(failure.last)
-            result.error_kind = _kind(failure.last)
+            result.error_kind = error_kind(failure.last)
             result.error = f"{dataset.name}: {reasons}"
             if result.status == "forbidden":
                 result.error += f". ISO-NE refused the credentials: {CREDENTIALS_HELP}"
@@ -444,8 +453,11 @@ def schema_changes(dataset: Dataset, keys_seen: list[str], received: int) -> lis
 
 
 def _counts_against_endpoint(exc: SourceError) -> bool:
-    """Failures that say the endpoint is unwell (not a wrong id or refused credentials)."""
-    if isinstance(exc, UnreachableError | BadResponseError):
+    """Failures that say the endpoint is unwell (not a wrong id or refused credentials); a
+    request not sent because its host was already unreachable in this run says nothing new."""
+    if isinstance(exc, HostDownError):
+        return False
+    if isinstance(exc, UnreachableError | BadResponseError | SourceTimeoutError):
         return True
     status = getattr(exc, "status", None)
     return isinstance(exc, HttpStatusError) and (status == 429 or (status or 0) >= 500)
@@ -454,11 +466,3 @@ def _counts_against_endpoint(exc: SourceError) -> bool:
 def _status(exc: SourceError | None) -> str:
     status = getattr(exc, "status", None) or 0
     return {401: "forbidden", 403: "forbidden", 404: "not_found"}.get(status, "failed")
-
-
-def _kind(exc: SourceError | None) -> str:
-    if isinstance(exc, UnreachableError):
-        return "unreachable"
-    if isinstance(exc, BadResponseError):
-        return "bad_response"
-    return "http"

@@ -26,7 +26,7 @@ from loaders.common.jsonrows import convert, csv_array
 from loaders.common.ops import SchemaChange
 from loaders.common.portals import Resource, datastore_pages, package_resources, raw_bytes
 from loaders.common.records import FieldSpec, TypeDrift
-from loaders.errors import BadResponseError, SourceError, UnreachableError, UsageError
+from loaders.errors import SourceError, UsageError, error_kind
 from loaders.settings import Settings
 
 SOURCE = "neso"
@@ -92,9 +92,7 @@ def make_client(settings: Settings) -> HttpClient:
     return HttpClient(
         settings.base_url(SOURCE),
         timeout_s=settings.http_timeout_s,
-        retry=RetryPolicy(
-            settings.http_max_retries, settings.http_backoff_base_s, settings.http_backoff_max_s
-        ),
+        retry=RetryPolicy.from_settings(settings),
         limiter=RateLimiter(settings.requests_per_s(SOURCE)),
         service="NESO",
     )
@@ -129,7 +127,7 @@ class NesoAdapter:
                         task=Task(dataset.name, Window(None, None)),
                         status=_status(exc),
                         error=f"listing package {dataset.package}: {exc}",
-                        error_kind=_kind(exc),
+                        error_kind=error_kind(exc),
                     )
                 )
                 continue
@@ -186,7 +184,7 @@ class NesoAdapter:
                 SchemaChange(SOURCE, dataset.name, exc.field, "type_change", str(exc))
             )
         except SourceError as exc:
-            result.status, result.error, result.error_kind = _status(exc), str(exc), _kind(exc)
+            result.status, result.error, result.error_kind = _status(exc), str(exc), error_kind(exc)
             result.attempts = exc.attempts
         result.finished_at = datetime.now(UTC)
         return result
@@ -235,14 +233,6 @@ def _changes(dataset: NesoDataset, keys_seen: list[str], received: int) -> list[
             for k in sorted(declared - set(keys_seen))
         ]
     return changes
-
-
-def _kind(exc: SourceError) -> str:
-    if isinstance(exc, UnreachableError):
-        return "unreachable"
-    if isinstance(exc, BadResponseError):
-        return "bad_response"
-    return "http"
 
 
 def _status(exc: SourceError) -> str:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
-
-from loaders.common.replay import Fault
 
 RAW_TABLES = ("raw_bmrs.boalf", "raw_bmrs.fuelinst", "raw_bmrs.mils")
 
@@ -42,57 +38,6 @@ def test_malformed_date_is_rejected(cli, bad):
     assert result.returncode == 2
     assert f"--from '{bad}' is not a date: use YYYY-MM-DD" in result.stderr
     assert not cli.duckdb_path.exists()
-
-
-def test_unreachable_base_url_names_the_url_and_says_it_may_be_offline(cli):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/bmrs"
-        result = cli.run(
-            "load",
-            "bmrs",
-            "--dataset",
-            "BOALF",
-            "--from",
-            "2024-05-01",
-            "--to",
-            "2024-05-03",
-            GRIDWAREHOUSE_BMRS_BASE_URL=url,
-        )
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert f"cannot reach {url}/datasets/BOALF/stream" in result.stdout
-    assert "may be offline" in result.stdout
-    assert_nothing_loaded(cli)
-
-
-def test_html_page_with_status_200_is_rejected(cli, replay):
-    page = b"<!DOCTYPE html><html><head><title>Elexon</title></head><body>Maintenance</body></html>"
-    replay.state.inject(
-        "/bmrs/datasets/BOALF/stream", [Fault(status=200, body=page, content_type="text/html")] * 3
-    )
-    result = cli.run(
-        "load", "bmrs", "--dataset", "BOALF", "--from", "2024-05-01", "--to", "2024-05-02"
-    )
-    assert result.returncode == 2
-    assert (
-        "returned an HTML page instead of JSON" in result.stdout
-        and "/datasets/BOALF/stream" in result.stdout
-    )
-    assert_nothing_loaded(cli)
-    assert cli.query("select status from ops.load_log") == [("failed",)]
-
-
-def test_truncated_json_is_rejected(cli, replay):
-    replay.state.inject(
-        "/bmrs/datasets/BOALF/stream",
-        [Fault(status=200, body=b'[{"dataset": "BOALF", "settlem')] * 3,
-    )
-    result = cli.run(
-        "load", "bmrs", "--dataset", "BOALF", "--from", "2024-05-01", "--to", "2024-05-02"
-    )
-    assert result.returncode == 2
-    assert "returned truncated or malformed JSON" in result.stdout
-    assert_nothing_loaded(cli)
 
 
 def test_to_without_from_is_rejected(cli):

@@ -251,7 +251,7 @@ def test_persistent_500_is_a_recorded_failure_while_other_datasets_load(cli, rep
 def test_an_empty_page_is_a_recorded_failure_not_an_empty_window(cli, replay):
     replay.state.inject("/bmrs/datasets/BOALF/stream", [Fault(status=200, body=b"")] * 3)
     result = cli.run(*LOAD)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert cli.query("select status, rows from ops.load_log") == [("failed", 0)]
     assert (
         "truncated or malformed JSON (0 bytes" in cli.query("select error from ops.load_log")[0][0]
