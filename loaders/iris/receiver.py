@@ -34,7 +34,7 @@ from loaders.iris.datasets import dataset_name, endpoint_for
 from loaders.iris.gapfill import GapFiller
 from loaders.iris.landing import LandedMessage, LandingWriter
 from loaders.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
-from loaders.iris.worker import FlushWorker
+from loaders.iris.worker import FlushWorker, WorkerGoneError
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -325,7 +325,7 @@ class IrisReceiver:
                 flusher.join()
                 self.stop.set()  # a back-fill in flight commits what it has and stops
                 self.gapfill.join()
-                self._flush(heartbeat=True)
+                self._flush(heartbeat=True, final=True)
                 self.flusher.close()
         log.info(
             "IRIS receiver stopped: %d messages received, %d dead-lettered, %d connection drops",
@@ -510,7 +510,7 @@ class IrisReceiver:
             if self.archive:
                 self.archive.prune()
 
-    def _flush(self, *, heartbeat: bool = False) -> None:
+    def _flush(self, *, heartbeat: bool = False, final: bool = False) -> None:
         with self._flush_lock:
             self.landing.rotate()
             files = self.landing.closed_files()
@@ -521,7 +521,7 @@ class IrisReceiver:
             if not files and not rows:
                 return
             try:
-                outcome = self.flusher.flush(files, rows)
+                outcome = self._send(files, rows, final=final)
             except Exception as exc:  # kept on disk; the next flush tries again
                 self.stats.give_back(snap)
                 log.error(
@@ -544,6 +544,19 @@ class IrisReceiver:
                     f"; {outcome['unmapped']} held raw" if outcome["unmapped"] else "",
                     outcome["seconds"],
                 )
+
+    def _send(self, files: list[Path], rows: list[Any], *, final: bool) -> dict[str, Any]:
+        """Hand a flush to the worker. At shutdown a worker that is gone (a stop signal that
+        reached it while it was still starting, before it ignores such signals) is replaced
+        once: there is no later flush to leave the files to. Flushing files again is harmless
+        (they are deleted only after their commit; merge on the key)."""
+        try:
+            return self.flusher.flush(files, rows)
+        except WorkerGoneError:
+            if not final:
+                raise
+            log.info("the flush worker had exited; flushing with a new one")
+            return self.flusher.flush(files, rows)
 
 
 def _first_line(exc: BaseException) -> str:
