@@ -24,13 +24,18 @@ from typing import Any
 import pyarrow as pa
 
 from loaders.common.records import snake_case
-from loaders.errors import UsageError
+from loaders.errors import GridwarehouseError, UsageError
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
-BATCH_ROWS = 50_000  # rows per Arrow batch handed to dlt: bounds the load's memory
+BATCH_ROWS = 20_000  # rows per Arrow batch handed to dlt: bounds the load's memory
+ROW_GROUP_ROWS = 10_000  # the Parquet writer buffers a row group: small keeps DuckDB small
 _CHUNK = 1 << 20
 # DuckDB's own memory while converting a file; beyond it, it spills to the scratch folder
-CONVERT_MEMORY = "256MB"
+CONVERT_MEMORY = "128MB"
+
+
+class WarehouseError(GridwarehouseError):
+    """Converting a good file failed for a reason of this machine (memory, disk): exit 1."""
 
 
 @dataclass
@@ -244,10 +249,21 @@ def convert_file(
             out = _scratch_file(scratch, ".parquet")
             made.append(out)
             try:
-                received = con.execute(f"select count(*) from {source_sql}").fetchone()[0]
-                kept = _write_parquet(con, source_sql, header, columns, key, dno, loaded_at, out)
-            except duckdb.Error as exc:
+                received, kept = _write_parquet(
+                    con,
+                    source_sql,
+                    header,
+                    columns,
+                    key,
+                    dno,
+                    loaded_at,
+                    out,
+                    every_column=not keys,
+                )
+            except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
                 raise bad_file(path, f"not a CSV file that can be read: {exc}") from None
+            except duckdb.Error as exc:  # e.g. out of memory or disk: not the file's fault
+                raise WarehouseError(f"--file {path}: converting it failed: {exc}") from None
         finally:
             con.close()
         made.remove(out)
@@ -271,34 +287,60 @@ def _write_parquet(
     dno: str,
     loaded_at: datetime,
     out: Path,
-) -> int:
-    """COPY the converted rows to Parquet in one streaming pass (DuckDB spills if it must)."""
+    *,
+    every_column: bool,
+) -> tuple[int, int]:
+    """COPY the converted rows to Parquet, keeping the last row of a repeated key; rows read
+    and rows kept. Two streaming passes, so memory does not grow with the file: the first
+    finds the (rare) repeated keys by their hash, the second writes every row except the
+    earlier copies of those."""
     # the same standard columns the JSON path makes: the key and hash use each value's JSON
-    # text, and the DNO leads the key so that keys are unique across DNOs
-    natural_key = (
-        f"'[' || {_lit(_json_text(dno))} || ',' || concat_ws(',', "
+    # text, and the DNO leads the key so that keys are unique across DNOs. A key of every
+    # column is kept as the MD5 of those values: a whole row as key text would double what
+    # is stored and make the merge's join as wide as the file
+    values = (
+        "concat_ws(',', "
         + ", ".join(f"coalesce(to_json({_q(k)})::varchar, 'null')" for k in key)
-        + ") || ']'"
+        + ")"
+    )
+    natural_key = (
+        f"'[' || {_lit(_json_text(dno))} || ',' || {values} || ']'"
+        if not every_column
+        else f"'[' || {_lit(_json_text(dno))} || ',\"' || md5({values}) || '\"]'"
     )
     digest = (
         "md5(concat_ws(chr(31), "
         + ", ".join(f"coalesce(to_json({_q(h)})::varchar, '')" for h in header)
         + "))"
     )
-    selects = ", ".join(f"{_q(h)} as {_q(c)}" for h, c in zip(header, columns, strict=True))
-    sql = f"""
-        copy (
+    # row_number() over () streams; it is the row's position in the file (one thread)
+    body = f"(select *, row_number() over () as _gw_ord from {source_sql})"
+    con.execute(
+        f"""create temp table repeated as
+            select md5_number({natural_key}) as _gw_key, max(_gw_ord) as _gw_last,
+                   count(*) - 1 as _gw_extra
+            from {body} group by 1 having count(*) > 1"""
+    )
+    extra = con.execute("select coalesce(sum(_gw_extra), 0) from repeated").fetchone()[0]
+    selects = ", ".join(f"b.{_q(h)} as {_q(c)}" for h, c in zip(header, columns, strict=True))
+    keep = (
+        f"left join repeated r on md5_number({natural_key}) = r._gw_key "
+        "where r._gw_key is null or b._gw_ord = r._gw_last"
+        if extra
+        else ""
+    )
+    result = con.execute(
+        f"""copy (
             select {_lit(dno)} as dno, {selects},
                    'file' as _source,
                    {digest} as _record_hash,
                    {natural_key} as _natural_key,
                    {_lit(loaded_at.isoformat())}::timestamptz as _loaded_at
-            from (select *, row_number() over () as _gw_ord from {source_sql})
-            qualify row_number() over (partition by {natural_key} order by _gw_ord desc) = 1
-        ) to {_lit(str(out))} (format parquet, row_group_size {BATCH_ROWS})
-    """
-    result = con.execute(sql).fetchone()
-    return int(result[0]) if result else 0
+            from {body} b {keep}
+        ) to {_lit(str(out))} (format parquet, row_group_size {ROW_GROUP_ROWS})"""
+    ).fetchone()
+    kept = int(result[0]) if result else 0
+    return kept + int(extra), kept
 
 
 def _json_text(text: str) -> str:
