@@ -345,7 +345,7 @@ def latest_refusals(settings: Settings) -> dict[str, datetime]:
         return {}
     from loaders.common.warehouse import connect_duckdb
 
-    con = connect_duckdb(settings, read_only=True)
+    con = connect_duckdb(settings, read_only=True, ops_only=True)
     try:
         exists = con.execute(
             "select 1 from information_schema.tables where table_schema = 'ops' "

@@ -345,7 +345,7 @@ class IrisReceiver:
             return {}
         from loaders.common.warehouse import connect_duckdb
 
-        con = connect_duckdb(self.settings, read_only=True)
+        con = connect_duckdb(self.settings, read_only=True, ops_only=True)
         try:
             return last_message_times(con, self.config.queue)
         finally:
