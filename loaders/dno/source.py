@@ -280,7 +280,13 @@ class DnoAdapter:
             url = urljoin(client.base_url + "/", resource.url)
             body, tries = client.fetch(url, decode=raw_bytes)
             attempts += tries
-            records.extend(orjson.loads(csv_array(body.decode("utf-8-sig"))))
+            try:
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:  # a failed window with its reason, not a crash
+                raise BadResponseError(
+                    f"{url} is not UTF-8 text ({exc}); no rows were taken from it", url=url
+                ) from None
+            records.extend(orjson.loads(csv_array(text)))
         return orjson.dumps(records), max(attempts, 1)
 
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:

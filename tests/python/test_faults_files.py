@@ -197,3 +197,32 @@ def test_an_empty_or_missing_file_is_bad_input(cli, tmp_path, content, problem):
         path.write_bytes(content)
     result = load_file(cli, path, "ENWL", "headroom")
     assert_bad_input(cli, result, path, problem)
+
+
+def test_a_portal_csv_that_is_not_utf8_is_a_failed_window_with_its_reason(cli, replay):
+    """From the portal (CKAN, SSEN) the same bytes are a failed load with the URL, not a crash."""
+    base = replay.base_url("dno") + "/ssen"
+    listing = {
+        "success": True,
+        "result": {
+            "resources": [
+                {
+                    "id": "synthetic-resource-1",
+                    "name": "synthetic_power_cuts.csv",
+                    "url": f"{base}/download/synthetic_power_cuts.csv",
+                    "format": "CSV",
+                }
+            ]
+        },
+    }
+    replay.state.inject("/dno/ssen/package_show", [Fault(200, json.dumps(listing).encode())])
+    latin1 = "Reference,Postcode\nSYN-1,Caf\u00e9\n".encode("latin-1")
+    replay.state.inject(
+        "/dno/ssen/download/synthetic_power_cuts.csv", [Fault(200, latin1, content_type="text/csv")]
+    )
+    result = cli.run("load", "dno", "--dno", "SSEN", "--dataset", "outages")
+    assert result.returncode in (1, 2), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    ((status, error),) = cli.query("select status, error from ops.load_log")
+    assert status == "failed" and "synthetic_power_cuts.csv is not UTF-8 text" in error
+    assert cli.count("raw_dno.outages") == 0
