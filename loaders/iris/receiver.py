@@ -28,6 +28,7 @@ import orjson
 
 from loaders.bmrs.catalogue import load_catalogue
 from loaders.common import failpoints
+from loaders.common.warehouse import running_build
 from loaders.errors import ConfigError, GridwarehouseError
 from loaders.iris.archive import Archive
 from loaders.iris.datasets import dataset_name, endpoint_for
@@ -314,9 +315,16 @@ class IrisReceiver:
             self._warn_secret()
             if self.archive:
                 self.archive.prune(force=True)
-            self._flush(heartbeat=True)  # landing files a crashed run left behind go first
+            # landing files a crashed run left behind go first (the gap back-fill starts after
+            # them) — unless a dbt build holds the warehouse: then the flush thread takes them
+            # and receiving starts at once instead of waiting for the build
+            building = running_build(self.settings.lock_path) is not None
+            if not building:
+                self._flush(heartbeat=True)
             self.gapfill.request(self._last_seen_in_warehouse(), "start")
-            flusher = threading.Thread(target=self._flush_loop, name="iris-flush", daemon=True)
+            flusher = threading.Thread(
+                target=self._flush_loop, args=(building,), name="iris-flush", daemon=True
+            )
             flusher.start()
             try:
                 self._receive_loop()
@@ -494,7 +502,9 @@ class IrisReceiver:
 
     # -- flushing ----------------------------------------------------------------------------
 
-    def _flush_loop(self) -> None:
+    def _flush_loop(self, first: bool = False) -> None:
+        if first:
+            self._flush(heartbeat=True)
         last = time.monotonic()
         while not self._flush_stop.wait(0.2):
             now = time.monotonic()

@@ -124,3 +124,53 @@ def test_a_load_waits_for_a_build_and_says_so_instead_of_failing(cli: Cli, tmp_p
     statuses = {s for (s,) in cli.query("select status from ops.load_log where dataset = 'MILS'")}
     assert "ok" in statuses and statuses <= {"ok", "empty"}  # the recording covers one day
     assert cli.count("raw_bmrs.mils") == 1000
+
+
+def test_the_iris_receiver_keeps_landing_during_a_build_and_flushes_after_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    from tests.iris.servicebus_broker import Broker
+
+    from .iris_messages import distinct_keys, messages_from_api
+    from .test_iris import QUEUE, enqueue, iris_env
+
+    broker = Broker(port=0, queue=QUEUE, lock_duration=30)
+    broker.start()
+    receiver: subprocess.Popen[str] | None = None
+    try:
+        boalf = messages_from_api("BOALF", per_message=5)
+        enqueue(broker, boalf)
+        build, release, _ = start_build(cli, tmp_path)
+        log = tmp_path / "receiver.log"
+        receiver = subprocess.Popen(
+            [str(GRIDWAREHOUSE), "iris", "run"],
+            env={**cli.env, **iris_env(broker)},
+            cwd=cli.data_dir.parent,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            # every message is landed and completed while the build holds the warehouse
+            wait_for(lambda: broker.stats()["completed"] >= len(boalf), "every message landed")
+            wait_for(lambda: "waiting for dbt build" in log.read_text(), "the flush to wait")
+            assert build.poll() is None and "IRIS flush: " not in log.read_text()
+        finally:
+            release.touch()
+            build.wait(60)
+        wait_for(lambda: "IRIS flush: " in log.read_text(), "the flush after the build")
+        os.killpg(receiver.pid, signal.SIGTERM)
+        assert receiver.wait(90) == 0, log.read_text()[-3000:]
+    finally:
+        if receiver is not None and receiver.poll() is None:
+            os.killpg(receiver.pid, signal.SIGKILL)
+        broker.stop()
+    text = log.read_text()
+    assert "Traceback" not in text and "flush into the warehouse failed" not in text
+    assert cli.query(
+        "select count(distinct _natural_key), count(distinct _message_id) from raw_bmrs.boalf"
+    ) == [(distinct_keys("BOALF"), len(boalf))]
