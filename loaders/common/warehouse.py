@@ -48,8 +48,12 @@ def build_lock(settings: Settings, purpose: str) -> Iterator[None]:
     writers know to wait for the build rather than time out."""
     what = f"the warehouse {settings.duckdb_path} is being written by another process"
     with file_lock(settings.lock_path, purpose, settings.lock_timeout_s, what, build=True):
-        snapshot = write_ops_snapshot(settings)
-        _write_holder(settings.lock_path, purpose, build=True, snapshot=snapshot)
+        try:
+            snapshot = write_ops_snapshot(settings)
+        except Exception as exc:  # e.g. another program has the file open: readers then wait
+            log.warning("no load-log snapshot for readers during the build: %s", exc)
+        else:
+            _write_holder(settings.lock_path, purpose, build=True, snapshot=snapshot)
         yield
 
 
