@@ -32,6 +32,7 @@ ROW_GROUP_ROWS = 10_000  # the Parquet writer buffers a row group: small keeps D
 _CHUNK = 1 << 20
 # DuckDB's own memory while converting a file; beyond it, it spills to the scratch folder
 CONVERT_MEMORY = "128MB"
+RESERVED = ("dno", "_source", "_record_hash", "_natural_key", "_loaded_at")
 
 
 class WarehouseError(GridwarehouseError):
@@ -200,13 +201,17 @@ def key_columns(path: Path, header: Sequence[str], keys: Sequence[str], what: st
 
 def _unique_columns(path: Path, header: Sequence[str]) -> list[str]:
     """Raw column names (snake_case) for the header; two headers that become one name are
-    refused rather than one silently overwriting the other."""
+    refused rather than one silently overwriting the other. A field named like a column the
+    loader adds (UKPN datasets have a `dno` field: the licence area) is kept as source_<name>."""
     seen: dict[str, str] = {}
     for name in header:
         column = snake_case(name) or "column"
-        if column in seen or column in ("dno", "_source", "_record_hash", "_natural_key"):
-            other = seen.get(column, column)
-            raise bad_file(path, f"columns {other!r} and {name!r} would both be stored as {column}")
+        if column in RESERVED:
+            column = f"source_{column.lstrip('_')}"
+        if column in seen:
+            raise bad_file(
+                path, f"columns {seen[column]!r} and {name!r} would both be stored as {column}"
+            )
         seen[column] = name
     return list(seen)
 

@@ -226,3 +226,14 @@ def test_a_portal_csv_that_is_not_utf8_is_a_failed_window_with_its_reason(cli, r
     ((status, error),) = cli.query("select status, error from ops.load_log")
     assert status == "failed" and "synthetic_power_cuts.csv is not UTF-8 text" in error
     assert cli.count("raw_dno.outages") == 0
+
+
+def test_a_file_field_named_dno_is_kept_beside_the_loaders_dno_column(cli, tmp_path):
+    path = tmp_path / "synthetic_ukpn_headroom_with_dno_field.csv"
+    path.write_text("sitename,dno\nSynthetic Grid A,EPN\nSynthetic Primary B,LPN\n")
+    result = load_file(cli, path, "UKPN", "headroom")
+    assert result.returncode == 0, result.stderr
+    assert sorted(cli.query("select dno, source_dno from raw_dno.headroom")) == [
+        ("UKPN", "EPN"),
+        ("UKPN", "LPN"),
+    ]
