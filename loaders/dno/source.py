@@ -325,6 +325,10 @@ class _Requests:
 def with_dno(table: pa.Table, dno: str) -> pa.Table:
     """Add the `dno` column and make the natural key unique across DNOs (the DNO leads it)."""
     n = table.num_rows
+    if "dno" in table.column_names:  # the portal's own field (UKPN's licence area), as for files
+        table = table.rename_columns(
+            ["source_dno" if c == "dno" else c for c in table.column_names]
+        )
     index = table.schema.get_field_index("_natural_key")
     keys = pc.binary_join_element_wise(
         f'["{dno}",', pc.utf8_slice_codeunits(table.column(index), 1), ""

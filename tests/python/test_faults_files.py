@@ -237,3 +237,18 @@ def test_a_file_field_named_dno_is_kept_beside_the_loaders_dno_column(cli, tmp_p
         ("UKPN", "EPN"),
         ("UKPN", "LPN"),
     ]
+
+
+def test_a_portal_field_named_dno_is_kept_beside_the_loaders_dno_column(cli, replay):
+    records = [
+        {"sitename": "Synthetic Grid A", "dno": "EPN"},
+        {"sitename": "Synthetic Primary B", "dno": "LPN"},
+    ]
+    ukpn = "/dno/ukpn/api/explore/v2.1/catalog/datasets/ukpn-grid-and-primary-sites/exports/json"
+    replay.state.inject(ukpn, [Fault(status=200, body=json.dumps(records).encode())])
+    result = cli.run("load", "dno", "--dno", "UKPN", "--dataset", "headroom")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(cli.query("select dno, source_dno from raw_dno.headroom")) == [
+        ("UKPN", "EPN"),
+        ("UKPN", "LPN"),
+    ]
