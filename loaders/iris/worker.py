@@ -4,8 +4,9 @@ small and flat. The receiver sends (landing files, stats rows) and waits for the
 
 The child dies with its parent (PR_SET_PDEATHSIG): an orphan must not flush files that a new
 receiver is about to flush too. It ignores SIGINT and SIGTERM, which reach the whole process
-group: the receiver stops it, after a final flush, by closing the pipe. A flush cut short leaves its landing files in place, and the
-next flush commits them again; merge on the natural key makes that harmless.
+group: the receiver stops it, after a final flush, by closing the pipe. A flush cut short
+leaves its landing files in place, and the next flush commits them again; merge on the natural
+key makes that harmless.
 """
 
 from __future__ import annotations
