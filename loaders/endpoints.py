@@ -86,7 +86,8 @@ def probe_warehouse(settings: Settings) -> Probe:
         if settings.target == "duckdb":
             from loaders.common.warehouse import connect_duckdb
 
-            con = connect_duckdb(settings, read_only=True)
+            # during a dbt build this answers from the build's snapshot, without waiting
+            con = connect_duckdb(settings, read_only=True, ops_only=True)
             try:
                 con.execute("select 1").fetchone()
             finally:

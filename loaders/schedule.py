@@ -363,7 +363,7 @@ def _iris_gap_check(settings: Settings) -> SourceOutcome:
         return SourceOutcome("iris", 0, note="nothing received yet")
     from loaders.common.warehouse import connect_duckdb
 
-    con = connect_duckdb(settings, read_only=True)
+    con = connect_duckdb(settings, read_only=True, ops_only=True)
     try:
         since = last_message_times(con, config.queue)
     finally:

@@ -252,7 +252,7 @@ class _Reader:
         if not self.bigquery:
             from loaders.common.warehouse import connect_duckdb
 
-            self._con = connect_duckdb(self.settings, read_only=True)
+            self._con = connect_duckdb(self.settings, read_only=True, ops_only=True)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from loaders.common.warehouse import write_lock
+from loaders.common.warehouse import build_lock
 from loaders.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
 
 def run_dbt(settings: Settings, args: Sequence[str], *, lock: bool = True) -> int:
-    """Run `dbt <args>` in the project; writers hold the warehouse lock while dbt runs."""
+    """Run `dbt <args>` in the project, holding the warehouse lock as a build while dbt runs
+    (readers of the load log use its snapshot meanwhile; loads wait for it)."""
     if settings.target == "bigquery":
         from loaders.common.bigquery import require_bigquery_settings
 
@@ -57,7 +58,7 @@ def run_dbt(settings: Settings, args: Sequence[str], *, lock: bool = True) -> in
     ]
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     if lock and settings.target == "duckdb":
-        with write_lock(settings, f"dbt {args[0] if args else ''}"):
+        with build_lock(settings, f"dbt {args[0] if args else ''}"):
             return subprocess.call(command, env=dbt_env(settings), cwd=PROJECT_ROOT)
     return subprocess.call(command, env=dbt_env(settings), cwd=PROJECT_ROOT)
 

@@ -420,6 +420,8 @@ def one_row_per_key(tables: list[Any]) -> list[Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not all(isinstance(t, pa.Table) for t in tables):
+        return tables  # streamed from disk (a DNO file): unique per key by construction
     rows = sum(t.num_rows for t in tables)
     keys = pa.chunked_array([t.column("_natural_key") for t in tables], type=pa.string())
     if len(pc.unique(keys)) == rows:  # unique() is ~3x faster than count_distinct here

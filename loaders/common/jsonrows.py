@@ -209,6 +209,8 @@ def _convert_file(
     )
     received = con.execute("select count(*) from body").fetchone()[0]
     notes = _parsed_text_notes(con, fields)
+    # no declared key: the whole record identifies it (DNO datasets, portals.toml's default)
+    key_fields = list(key_fields) or [f.name for f in every]
     key = (
         "'[' || concat_ws(',', "
         + ", ".join(f"coalesce({_q(k)}::varchar, 'null')" for k in key_fields)

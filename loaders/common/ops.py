@@ -222,7 +222,7 @@ def read_states(settings: Any, source: str, datasets: Sequence[str]) -> dict[str
         return {name: OpsState() for name in datasets}
     from loaders.common.warehouse import connect_duckdb
 
-    con = connect_duckdb(settings, read_only=True)
+    con = connect_duckdb(settings, read_only=True, ops_only=True)
     try:
         return read_done_windows(con, source, datasets)
     finally:

@@ -3,6 +3,13 @@
 DuckDB lets one process write at a time, and a writer blocks other processes' readers. So
 writers take an advisory lock file in the data folder only for the commit of one batch, waiting
 with backoff up to a timeout, and readers retry briefly while a commit is in progress.
+
+dbt is the one long writer: a build holds the file for minutes. It takes the lock as a *build*
+(`build_lock`), first copying the `ops` schema into a small snapshot file. While it runs, the
+readers of `ops` (status, status --serve, datasets list, load planning) read that snapshot —
+nothing else can write meanwhile, so it is current — and every other writer or reader waits
+for the build however long it takes, saying so every WAIT_NOTICE_S, instead of timing out.
+The IRIS flush worker is such a writer: it waits while the receiver keeps landing messages.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
 
+WAIT_NOTICE_S = 30.0  # how often a process waiting for a build says so
+
 
 @contextlib.contextmanager
 def write_lock(settings: Settings, purpose: str) -> Iterator[None]:
@@ -31,6 +40,55 @@ def write_lock(settings: Settings, purpose: str) -> Iterator[None]:
     what = f"the warehouse {settings.duckdb_path} is being written by another process"
     with file_lock(settings.lock_path, purpose, settings.lock_timeout_s, what):
         yield
+
+
+@contextlib.contextmanager
+def build_lock(settings: Settings, purpose: str) -> Iterator[None]:
+    """Hold the write lock for a dbt build: snapshot `ops` for readers first, and let waiting
+    writers know to wait for the build rather than time out."""
+    what = f"the warehouse {settings.duckdb_path} is being written by another process"
+    with file_lock(settings.lock_path, purpose, settings.lock_timeout_s, what, build=True):
+        try:
+            snapshot = write_ops_snapshot(settings)
+        except Exception as exc:  # e.g. another program has the file open: readers then wait
+            log.warning("no load-log snapshot for readers during the build: %s", exc)
+        else:
+            _write_holder(settings.lock_path, purpose, build=True, snapshot=snapshot)
+        yield
+
+
+def ops_snapshot_path(settings: Settings) -> Path:
+    """The copy of the `ops` schema that readers use while a build holds the warehouse."""
+    return settings.duckdb_path.with_name(settings.duckdb_path.stem + ".ops-snapshot.duckdb")
+
+
+def write_ops_snapshot(settings: Settings) -> Path:
+    """Copy every `ops` table into the snapshot file (under the write lock, so it is current);
+    small next to the warehouse, and replaced atomically."""
+    import duckdb
+
+    target = ops_snapshot_path(settings)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    con = duckdb.connect(str(partial))
+    try:
+        con.execute("create schema ops")
+        if settings.duckdb_path.exists():
+            con.execute(f"attach '{_sql_text(settings.duckdb_path)}' as warehouse (read_only)")
+            tables = con.execute(
+                "select table_name from duckdb_tables() where database_name = 'warehouse' "
+                "and schema_name = 'ops'"
+            ).fetchall()
+            for (table,) in tables:
+                con.execute(f'create table ops."{table}" as select * from warehouse.ops."{table}"')
+    finally:
+        con.close()
+    os.replace(partial, target)
+    return target
+
+
+def _sql_text(path: Path) -> str:
+    return str(path.resolve()).replace("'", "''")
 
 
 @contextlib.contextmanager
@@ -43,34 +101,35 @@ def run_lock(settings: Settings, pipeline_name: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, purpose: str, timeout_s: float, what: str) -> Iterator[None]:
-    """An exclusive advisory lock on `path`; waits with backoff, then names the holder."""
+def file_lock(
+    path: Path, purpose: str, timeout_s: float, what: str, *, build: bool = False
+) -> Iterator[None]:
+    """An exclusive advisory lock on `path`; waits with backoff, then names the holder. While
+    a build holds it, waits for the build without a timeout (the timeout counts from its end)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as handle:
         deadline = time.monotonic() + timeout_s
         delay = 0.05
+        waiting = BuildWait(purpose)
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                holder = running_build(path)
+                if holder is not None:
+                    waiting.notice(holder)
+                    deadline = time.monotonic() + timeout_s
+                elif time.monotonic() >= deadline:
                     raise WarehouseBusyError(
                         f"{what} ({_holder(path)}) and the lock stayed held for {timeout_s:.0f}s; "
                         "try again later or raise GRIDWAREHOUSE_LOCK_TIMEOUT_S"
                     ) from None
                 time.sleep(delay + random.uniform(0, delay))
                 delay = min(delay * 2, 2.0)
+        waiting.done()
         try:
-            _holder_path(path).write_text(
-                json.dumps(
-                    {
-                        "pid": os.getpid(),
-                        "purpose": purpose,
-                        "since": datetime.now(UTC).isoformat(timespec="seconds"),
-                    }
-                )
-            )
+            _write_holder(path, purpose, build=build)
             yield
         finally:
             with contextlib.suppress(OSError):
@@ -78,38 +137,136 @@ def file_lock(path: Path, purpose: str, timeout_s: float, what: str) -> Iterator
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class BuildWait:
+    """Says, at once and then every WAIT_NOTICE_S, that a process waits for a build."""
+
+    def __init__(self, purpose: str) -> None:
+        self.purpose = purpose
+        self.began: float | None = None
+        self._last = 0.0
+
+    def notice(self, holder: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if self.began is None:
+            self.began = now
+        if self._last and now - self._last < WAIT_NOTICE_S:
+            return
+        self._last = now
+        log.warning(
+            "waiting for %s (pid %s, since %s) to finish before %s; waited %.0fs",
+            holder.get("purpose", "a dbt build"),
+            holder.get("pid"),
+            holder.get("since"),
+            self.purpose,
+            now - self.began,
+        )
+
+    def done(self) -> None:
+        if self.began is not None:
+            log.warning(
+                "the build finished; %s goes ahead after waiting %.0fs",
+                self.purpose,
+                time.monotonic() - self.began,
+            )
+
+
 def _holder_path(lock: Path) -> Path:
     return lock.with_suffix(".holder")
 
 
-def _holder(lock: Path) -> str:
+def _write_holder(lock: Path, purpose: str, *, build: bool, snapshot: Path | None = None) -> None:
+    info: dict[str, Any] = {
+        "pid": os.getpid(),
+        "purpose": purpose,
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build": build,
+    }
+    if snapshot is not None:
+        info["snapshot"] = str(snapshot)
+    partial = _holder_path(lock).with_suffix(".holder.partial")
+    partial.write_text(json.dumps(info))
+    os.replace(partial, _holder_path(lock))  # readers never see half a file
+
+
+def _holder_info(lock: Path) -> dict[str, Any] | None:
     try:
         info = json.loads(_holder_path(lock).read_text())
-        return f"pid {info['pid']}: {info['purpose']} since {info['since']}"
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _holder(lock: Path) -> str:
+    info = _holder_info(lock)
+    if not info or not {"pid", "purpose", "since"} <= set(info):
         return "holder unknown"
+    return f"pid {info['pid']}: {info['purpose']} since {info['since']}"
 
 
-def connect_duckdb(settings: Settings, *, read_only: bool = False, attempts: int = 20) -> Any:
-    """Open the DuckDB file. Readers retry while a writer commits; writers must hold the lock."""
+def running_build(lock: Path) -> dict[str, Any] | None:
+    """The holder of the lock when it is a build whose process is alive (a build killed with
+    -9 leaves its holder file behind, but not its lock)."""
+    info = _holder_info(lock)
+    if not info or not info.get("build"):
+        return None
+    try:
+        os.kill(int(info["pid"]), 0)
+    except (ProcessLookupError, ValueError, KeyError, TypeError):
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return info
+
+
+def connect_duckdb(
+    settings: Settings, *, read_only: bool = False, attempts: int = 20, ops_only: bool = False
+) -> Any:
+    """Open the DuckDB file. Readers retry while a writer commits; writers must hold the lock.
+    While a build holds the file, a reader of `ops` tables only (`ops_only`) gets the build's
+    snapshot of them, and anyone else waits for the build to finish."""
     import duckdb
 
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     if read_only and not settings.duckdb_path.exists():
         duckdb.connect(str(settings.duckdb_path)).close()  # an empty warehouse reads as empty
     delay = 0.05
-    for attempt in range(attempts):
+    attempt = 0
+    waiting = BuildWait("reading the warehouse" if read_only else "writing the warehouse")
+    while True:
         try:
-            return duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+            con = duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+            waiting.done()
+            return con
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or attempt == attempts - 1:
-                raise WarehouseBusyError(
-                    f"cannot open {settings.duckdb_path}: {exc}. Another process may be writing "
-                    "to it; try again in a moment"
-                ) from None
+            if "lock" not in str(exc).lower():
+                raise _busy(settings, exc) from None
+            build = running_build(settings.lock_path)
+            if build is not None:
+                snapshot = Path(build.get("snapshot") or "")
+                if read_only and ops_only and build.get("snapshot") and snapshot.exists():
+                    log.info(
+                        "the warehouse is busy with %s (pid %s, since %s): reading its load "
+                        "log as of then, from %s",
+                        build.get("purpose"),
+                        build.get("pid"),
+                        build.get("since"),
+                        snapshot,
+                    )
+                    return duckdb.connect(str(snapshot), read_only=True)
+                waiting.notice(build)
+                attempt, delay = 0, 1.0
+            elif attempt >= attempts - 1:
+                raise _busy(settings, exc) from None
+            attempt += 1
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-    raise AssertionError("unreachable")
+
+
+def _busy(settings: Settings, exc: Exception) -> WarehouseBusyError:
+    return WarehouseBusyError(
+        f"cannot open {settings.duckdb_path}: {exc}. Another process may be writing "
+        "to it; try again in a moment"
+    )
 
 
 def dlt_destination(settings: Settings) -> Any:
@@ -119,10 +276,15 @@ def dlt_destination(settings: Settings) -> Any:
     if settings.target == "duckdb":
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-        # DuckDB's buffer pool would otherwise keep growing with the table a load merges into
+        # DuckDB's buffer pool would otherwise keep growing with the table a load merges into;
+        # raw rows have no order to keep, and keeping it makes a large insert buffer the
+        # whole input (DuckDB's "Tuning Workloads" guide: preserve_insertion_order)
         credentials = DuckDbCredentials(
             str(settings.duckdb_path.resolve()),
-            global_config={"memory_limit": settings.duckdb_memory_limit},
+            global_config={
+                "memory_limit": settings.duckdb_memory_limit,
+                "preserve_insertion_order": False,
+            },
         )
         return dlt.destinations.duckdb(credentials=credentials)
     from loaders.common.bigquery import bigquery_destination

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -27,6 +28,7 @@ from loaders.common.engine import FetchResult, Task, Window
 from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, malformed
 from loaders.common.jsonrows import convert, csv_array
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
+from loaders.dno.files import StreamedTable, convert_file
 from loaders.errors import (
     HttpStatusError,
     SourceError,
@@ -117,11 +119,13 @@ class DnoAdapter:
         self.loaded_at = datetime.now(UTC)
         self.clients: dict[str, HttpClient] = {}
         self.client = _Requests(self.clients)
-        self.files: dict[str, Path] = {}
+        self.files: dict[str, tuple[StreamedTable, list[str]]] = {}
 
     def close(self) -> None:
         for client in self.clients.values():
             client.close()
+        for streamed, _ in self.files.values():
+            streamed.discard()  # converted files a run did not get to commit
 
     def _client(self, portal: Portal) -> HttpClient:
         if portal.dno not in self.clients:
@@ -185,28 +189,38 @@ class DnoAdapter:
         return tasks, known
 
     def add_file(self, dno: str, kind: str, path: Path) -> Task:
-        """A task loading a file a user downloaded by hand from a portal."""
+        """A task loading a file a user downloaded by hand from a portal. The file is checked
+        and converted now, so a bad file is bad input (exit 2) before anything is written."""
+        portal = self.portals.get(dno)
+        converted, notes = convert_file(
+            path,
+            dno=dno,
+            kind=kind,
+            keys=portal.keys.get(kind, []) if portal else [],
+            scratch=self.settings.data_dir / "tmp",
+            loaded_at=self.loaded_at,
+        )
         task = Task(dataset_name(dno, kind), Window(None, None), part=str(path))
-        self.files[str(path)] = path
+        self.files[str(path)] = (converted, notes)
         return task
 
     def fetch(self, task: Task) -> FetchResult:
         dno, kind = split_name(task.dataset)
         result = FetchResult(task=task, status="ok")
+        if task.part in self.files:
+            streamed, notes = self.files[task.part]
+            result.table, result.rows, result.notes = streamed, streamed.num_rows, list(notes)
+            result.status = "ok" if result.rows else "empty"
+            return result
         try:
-            if task.part in self.files:
-                array, source = file_records(self.files[task.part]), "file"
-                result.notes.append(f"file {task.part}")
-            else:
-                array, result.attempts = self._portal_records(self.portals[dno], kind)
-                source = "api"
-            keys = self.portals[dno].keys.get(kind, []) if dno in self.portals else []
+            array, result.attempts = self._portal_records(self.portals[dno], kind)
+            # no keys configured: every field identifies a record (portals.toml's default)
             converted = convert(
                 array,
                 (),
-                keys,
+                self.portals[dno].keys.get(kind, []),
                 published_field=None,
-                source=source,
+                source="api",
                 loaded_at=self.loaded_at,
                 scratch=self.settings.data_dir / "tmp",
                 text_notes=False,
@@ -256,13 +270,19 @@ class DnoAdapter:
             url = urljoin(client.base_url + "/", resource.url)
             body, tries = client.fetch(url, decode=raw_bytes)
             attempts += tries
-            records.extend(orjson.loads(csv_array(body.decode("utf-8-sig"))))
+            try:
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:  # a failed window with its reason, not a crash
+                raise BadResponseError(
+                    f"{url} is not UTF-8 text ({exc}); no rows were taken from it", url=url
+                ) from None
+            records.extend(orjson.loads(csv_array(text)))
         return orjson.dumps(records), max(attempts, 1)
 
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
         dno, kind = split_name(dataset)
         return dlt.resource(
-            tables,
+            _stream(tables),
             name=f"{dno}_{kind}".lower(),
             table_name=kind,
             write_disposition="merge",
@@ -295,6 +315,10 @@ class _Requests:
 def with_dno(table: pa.Table, dno: str) -> pa.Table:
     """Add the `dno` column and make the natural key unique across DNOs (the DNO leads it)."""
     n = table.num_rows
+    if "dno" in table.column_names:  # the portal's own field (UKPN's licence area), as for files
+        table = table.rename_columns(
+            ["source_dno" if c == "dno" else c for c in table.column_names]
+        )
     index = table.schema.get_field_index("_natural_key")
     keys = pc.binary_join_element_wise(
         f'["{dno}",', pc.utf8_slice_codeunits(table.column(index), 1), ""
@@ -303,31 +327,16 @@ def with_dno(table: pa.Table, dno: str) -> pa.Table:
     return table.add_column(0, "dno", pa.array([dno] * n, pa.string()))
 
 
-def file_records(path: Path) -> bytes:
-    """A CSV or XLSX file a user downloaded from a portal, as a JSON array of records."""
-    if not path.exists():
-        raise UsageError(f"--file {path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return csv_array(path.read_text(encoding="utf-8-sig"))
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [
-            str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(rows, []))
-        ]
-        records = [
-            {
-                h: (v.isoformat() if hasattr(v, "isoformat") else v)
-                for h, v in zip(header, row, strict=False)
-            }
-            for row in rows
-            if any(v is not None for v in row)
-        ]
-        return orjson.dumps(records)
-    raise UsageError(f"--file {path}: use a .csv or .xlsx file downloaded from the portal")
+def _stream(tables: list[Any]) -> Iterator[pa.Table]:
+    """The tables to load; a converted file is read back in bounded batches and removed."""
+    for table in tables:
+        if isinstance(table, StreamedTable):
+            try:
+                yield from table.batches()
+            finally:
+                table.discard()
+        else:
+            yield table
 
 
 def latest_refusals(settings: Settings) -> dict[str, datetime]:
@@ -336,7 +345,7 @@ def latest_refusals(settings: Settings) -> dict[str, datetime]:
         return {}
     from loaders.common.warehouse import connect_duckdb
 
-    con = connect_duckdb(settings, read_only=True)
+    con = connect_duckdb(settings, read_only=True, ops_only=True)
     try:
         exists = con.execute(
             "select 1 from information_schema.tables where table_schema = 'ops' "

@@ -29,13 +29,14 @@ import orjson
 
 from loaders.bmrs.catalogue import load_catalogue
 from loaders.common import failpoints
+from loaders.common.warehouse import running_build
 from loaders.errors import ConfigError, GridwarehouseError
 from loaders.iris.archive import Archive
 from loaders.iris.datasets import dataset_name, endpoint_for
 from loaders.iris.gapfill import GapFiller
 from loaders.iris.landing import LandedMessage, LandingWriter
 from loaders.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
-from loaders.iris.worker import FlushWorker
+from loaders.iris.worker import FlushWorker, WorkerGoneError
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -344,9 +345,16 @@ class IrisReceiver:
             self._warn_secret()
             if self.archive:
                 self.archive.prune(force=True)
-            self._flush(heartbeat=True)  # landing files a crashed run left behind go first
+            # landing files a crashed run left behind go first (the gap back-fill starts after
+            # them) — unless a dbt build holds the warehouse: then the flush thread takes them
+            # and receiving starts at once instead of waiting for the build
+            building = running_build(self.settings.lock_path) is not None
+            if not building:
+                self._flush(heartbeat=True)
             self.gapfill.request(self._last_seen_in_warehouse(), "start")
-            flusher = threading.Thread(target=self._flush_loop, name="iris-flush", daemon=True)
+            flusher = threading.Thread(
+                target=self._flush_loop, args=(building,), name="iris-flush", daemon=True
+            )
             flusher.start()
             try:
                 self._receive_loop()
@@ -355,7 +363,7 @@ class IrisReceiver:
                 flusher.join()
                 self.stop.set()  # a back-fill in flight commits what it has and stops
                 self.gapfill.join()
-                self._flush(heartbeat=True)
+                self._flush(heartbeat=True, final=True)
                 self.flusher.close()
         log.info(
             "IRIS receiver stopped: %d messages received, %d dead-lettered, %d connection drops",
@@ -375,7 +383,7 @@ class IrisReceiver:
             return {}
         from loaders.common.warehouse import connect_duckdb
 
-        con = connect_duckdb(self.settings, read_only=True)
+        con = connect_duckdb(self.settings, read_only=True, ops_only=True)
         try:
             return last_message_times(con, self.config.queue)
         finally:
@@ -524,7 +532,9 @@ class IrisReceiver:
 
     # -- flushing ----------------------------------------------------------------------------
 
-    def _flush_loop(self) -> None:
+    def _flush_loop(self, first: bool = False) -> None:
+        if first:
+            self._flush(heartbeat=True)
         last = time.monotonic()
         while not self._flush_stop.wait(0.2):
             now = time.monotonic()
@@ -540,7 +550,7 @@ class IrisReceiver:
             if self.archive:
                 self.archive.prune()
 
-    def _flush(self, *, heartbeat: bool = False) -> None:
+    def _flush(self, *, heartbeat: bool = False, final: bool = False) -> None:
         with self._flush_lock:
             self.landing.rotate()
             files = self.landing.closed_files()
@@ -551,7 +561,7 @@ class IrisReceiver:
             if not files and not rows:
                 return
             try:
-                outcome = self.flusher.flush(files, rows)
+                outcome = self._send(files, rows, final=final)
             except Exception as exc:  # kept on disk; the next flush tries again
                 self.stats.give_back(snap)
                 log.error(
@@ -574,6 +584,19 @@ class IrisReceiver:
                     f"; {outcome['unmapped']} held raw" if outcome["unmapped"] else "",
                     outcome["seconds"],
                 )
+
+    def _send(self, files: list[Path], rows: list[Any], *, final: bool) -> dict[str, Any]:
+        """Hand a flush to the worker. At shutdown a worker that is gone (a stop signal that
+        reached it while it was still starting, before it ignores such signals) is replaced
+        once: there is no later flush to leave the files to. Flushing files again is harmless
+        (they are deleted only after their commit; merge on the key)."""
+        try:
+            return self.flusher.flush(files, rows)
+        except WorkerGoneError:
+            if not final:
+                raise
+            log.info("the flush worker had exited; flushing with a new one")
+            return self.flusher.flush(files, rows)
 
 
 def _first_line(exc: BaseException) -> str:

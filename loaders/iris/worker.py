@@ -3,8 +3,10 @@ compete with the receive loop for the interpreter lock, and the receiver's own m
 small and flat. The receiver sends (landing files, stats rows) and waits for the outcome.
 
 The child dies with its parent (PR_SET_PDEATHSIG): an orphan must not flush files that a new
-receiver is about to flush too. A flush cut short leaves its landing files in place, and the
-next flush commits them again; merge on the natural key makes that harmless.
+receiver is about to flush too. It ignores SIGINT and SIGTERM, which reach the whole process
+group: the receiver stops it, after a final flush, by closing the pipe. A flush cut short
+leaves its landing files in place, and the next flush commits them again; merge on the natural
+key makes that harmless.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from loaders.settings import Settings
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class WorkerGoneError(Exception):
@@ -35,7 +38,11 @@ def _serve(conn: Connection, settings: Settings, queue: str, run_id: str, level:
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent decides
+    # Ctrl-C and systemd's stop (SIGTERM to the whole process group) reach this process too;
+    # the receiver decides: it asks for a final flush and then closes the pipe, which ends
+    # this loop. Dying on the signal would cut the flush in hand and fail the final one.
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.SIG_IGN)
     from loaders.cli import _pin_malloc_threshold
     from loaders.logs import setup_logging
 

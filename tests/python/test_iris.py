@@ -536,3 +536,48 @@ def test_a_landing_file_opened_while_the_flusher_lists_the_folder_is_not_taken(
     kept = [p for p in writer.closed_files() if p not in taken]
     assert [m.message_id for p in taken for m in read_landing(p)] == ["synthetic-1"]
     assert [m.message_id for p in kept for m in read_landing(p)] == ["synthetic-2", "synthetic-3"]
+
+
+def test_sigterm_to_the_process_group_lets_the_worker_finish_its_flush(
+    cli: Cli, broker: Broker, tmp_path: Path
+) -> None:
+    """systemd stops a service by sending SIGTERM to its whole process group: the flush worker
+    must finish the flush in hand (stalled here, so the signal lands mid-flush) and the
+    receiver's final flush, instead of dying and failing it."""
+    boalf = messages_from_api("BOALF", per_message=5)
+    enqueue(broker, boalf)
+    log = tmp_path / "receiver.log"
+    receiver = subprocess.Popen(
+        [str(GRIDWAREHOUSE), "iris", "run"],
+        env={
+            **cli.env,
+            **iris_env(broker, GRIDWAREHOUSE_FAILPOINT="iris.after_flush_commit:2:sleep=6"),
+        },
+        cwd=cli.data_dir.parent,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as under systemd
+    )
+    try:
+        wait_for(
+            lambda: "failpoint iris.after_flush_commit reached: stalling" in log.read_text(),
+            what="a flush to stall",
+        )
+        wait_for(lambda: broker.stats()["completed"] >= len(boalf), what="every message")
+        os.killpg(receiver.pid, signal.SIGTERM)
+        code = receiver.wait(90)
+    finally:
+        if receiver.poll() is None:
+            os.killpg(receiver.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert code == 0, text[-3000:]
+    assert "flush worker exited" not in text and "flush into the warehouse failed" not in text
+    assert "Traceback" not in text
+    assert "IRIS receiver stopped" in text
+    expected = distinct_keys("BOALF")
+    assert cli.query(
+        "select count(*), count(distinct _natural_key), count(distinct _message_id) "
+        "from raw_bmrs.boalf"
+    ) == [(expected, expected, len(boalf))]
+    assert not list((cli.data_dir / "iris" / "landing").rglob("*.jsonl"))
