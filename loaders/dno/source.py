@@ -30,6 +30,7 @@ from loaders.common.jsonrows import convert, csv_array
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
 from loaders.dno.files import StreamedTable, convert_file
 from loaders.errors import (
+    BadResponseError,
     HttpStatusError,
     SourceError,
     UsageError,
