@@ -53,6 +53,35 @@ class Redactor:
         return _URL_PASSWORD.sub(lambda m: f"{m[1]}{MASK}{m[3]}", text)
 
 
+_ACTIVE: Redactor | None = None  # the process's redactor, set up with logging
+
+
+def redactor() -> Redactor:
+    """The one redactor of this process: the one logging was set up with, else one that knows
+    the secrets in the environment (library use, tests)."""
+    global _ACTIVE
+    if _ACTIVE is None:
+        _ACTIVE = Redactor([v for k, v in os.environ.items() if _is_secret_name(k)])
+    return _ACTIVE
+
+
+def redact(text: str | None) -> str | None:
+    """`text` with every secret masked (None stays None): for whatever leaves the process or is
+    stored — load log, schema changes, endpoint status, IRIS stats, alerts, status outputs."""
+    return redactor()(text) if text else text
+
+
+def redact_value(value: Any) -> Any:
+    """`value` with every string in it masked, through dicts, lists and tuples."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_value(v) for v in value)
+    return value
+
+
 class RedactingFormatter(logging.Formatter):
     def __init__(self, redact: Redactor, fmt: str | None = None) -> None:
         super().__init__(fmt)
@@ -146,6 +175,8 @@ def setup_logging(settings: Settings | None, level: str, command: str = "") -> R
     secrets = list(settings.secrets.values()) if settings else []
     secrets += [v for k, v in os.environ.items() if _is_secret_name(k)]
     redact = Redactor(secrets)
+    global _ACTIVE
+    _ACTIVE = redact  # the same masking for every other output (see `redact`)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)

@@ -34,6 +34,7 @@ from loaders.common.warehouse import (
     run_lock,
     write_lock,
 )
+from loaders.logs import redact
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ def run_tasks(
         reporter.start(len(tasks) + len(initial_results))
     batch: list[FetchResult] = list(initial_results)  # outcomes known before fetching (refusals)
     for result in batch:
+        _scrub(result)
         summary.record(result)
         if reporter:
             reporter.window_done(result)
@@ -231,7 +233,7 @@ def run_tasks(
                     break
                 done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in done:
-                    result = future.result()
+                    result = _scrub(future.result())
                     summary.record(result)
                     if reporter:
                         reporter.window_done(result)
@@ -258,6 +260,14 @@ def run_tasks(
     if reporter:
         reporter.finish(summary)
     return summary
+
+
+def _scrub(result: FetchResult) -> FetchResult:
+    """Mask secrets in a result's error and notes once, before the summary, the console and the
+    load log see them (an upstream 401 body may echo the request URL with its API key)."""
+    result.error = redact(result.error)
+    result.notes = [redact(n) or "" for n in result.notes]
+    return result
 
 
 class _Committer:

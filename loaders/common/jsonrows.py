@@ -25,7 +25,14 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from loaders.common.records import ARROW_TYPES, FieldSpec, TypeDrift
+from loaders.common.records import (
+    ARROW_TYPES,
+    FieldCollision,
+    FieldSpec,
+    MissingKey,
+    RecordError,
+    TypeDrift,
+)
 
 MESSAGE_ID = "_message_id"  # reserved record field: the IRIS message a record came in
 _DRIFT = re.compile(r"gw-drift\|(?P<field>[^|]*)\|(?P<expected>[^|]*)\|(?P<value>.*)", re.S)
@@ -186,18 +193,118 @@ def _convert_file(
     loaded_at: datetime,
     message_ids: bool = False,
 ) -> Converted:
+    keys_seen, records, absent = _field_census(con, path, key_fields)
+    try:
+        return _convert_records(
+            con,
+            path,
+            fields,
+            key_fields,
+            published_field,
+            source,
+            loaded_at,
+            message_ids,
+            keys_seen,
+            absent,
+        )
+    except RecordError as exc:
+        exc.keys_seen, exc.received = keys_seen, records
+        raise
+
+
+def _field_census(
+    con: Any, path: str, key_fields: Sequence[str]
+) -> tuple[list[str], int, dict[str, int]]:
+    """Every field name the records use, how many records there are, and per key field how
+    many records lack it altogether (absent, not null: a renamed key field)."""
+    absent = "".join(f", count_if(not list_contains(names, {_lit(k)}))" for k in key_fields)
+    row = con.execute(
+        "with r as (select json_keys(json) as names "
+        "from read_json_objects(?, format = 'array')) "
+        f"select (select list(distinct x) from (select unnest(names) as x from r)), count(*)"
+        f"{absent} from r",
+        [path],
+    ).fetchone()
+    keys_seen = [k for k in row[0] or [] if k != MESSAGE_ID]
+    return keys_seen, row[1], dict(zip(key_fields, row[2:], strict=True))
+
+
+# columns every raw table carries besides the source's fields (and dlt's own)
+STANDARD_COLUMNS = ("_source", "_record_hash", "_natural_key", "_loaded_at", MESSAGE_ID)
+
+
+def refuse_collisions(fields: Sequence[FieldSpec], extra: Sequence[FieldSpec]) -> None:
+    """Refuse a new field whose column name is taken by a declared field, another new field,
+    or a standard column: dlt would put both in one column (and turn it into text for good)."""
+    taken = {f.column: f.name for f in fields} | {c: c for c in STANDARD_COLUMNS}
+    for new in extra:
+        other = taken.get(new.column)
+        if other is not None or new.column.startswith("_dlt"):
+            raise FieldCollision(
+                f"new field '{new.name}' would land in column '{new.column}', which already "
+                f"holds '{other or new.column}'; the body was refused, nothing of it written",
+                new.name,
+            )
+        taken[new.column] = new.name
+
+
+def refuse_keyless(
+    con: Any,
+    key_fields: Sequence[str],
+    absent: dict[str, int],
+    received: int,
+    key: str,
+    digest: str,
+) -> None:
+    """Refuse records that lack their natural key. Merged on what is left of the key, distinct
+    records would collapse into one row. A key field may legitimately be null in some datasets
+    (NOU2T3YW's systemZone, the BM unit registry's EIC), so a null part is refused only when the
+    whole key is null, or when records sharing such a key differ."""
+    names = ", ".join(key_fields)
+    for name, count in absent.items():
+        if count:
+            raise MissingKey(
+                f"{count} of {received} records lack the natural-key field '{name}' "
+                f"(key: {names}); none were taken",
+                name,
+            )
+    every_null = " and ".join(f"{_q(k)} is null" for k in key_fields)
+    any_null = " or ".join(f"{_q(k)} is null" for k in key_fields)
+    keyless, shared = con.execute(
+        f"select count_if({every_null}), (select count(*) from (select {key} as k from body "
+        f"where {any_null} group by k having count(distinct {digest}) > 1)) from body"
+    ).fetchone()
+    if keyless:
+        raise MissingKey(
+            f"{keyless} of {received} records have no value in any natural-key field "
+            f"({names}); they would collapse into one row, so none were taken",
+            key_fields[0],
+        )
+    if shared:
+        raise MissingKey(
+            f"{shared} natural keys with a null part ({names}) are shared by records that "
+            "differ, so they cannot be told apart; none were taken",
+            key_fields[0],
+        )
+
+
+def _convert_records(
+    con: Any,
+    path: str,
+    fields: Sequence[FieldSpec],
+    key_fields: Sequence[str],
+    published_field: str | None,
+    source: str,
+    loaded_at: datetime,
+    message_ids: bool,
+    keys_seen: list[str],
+    absent: dict[str, int],
+) -> Converted:
     import duckdb
 
-    keys_seen = [
-        k
-        for (k,) in con.execute(
-            "select distinct unnest(json_keys(json)) from read_json_objects(?, format = 'array')",
-            [path],
-        ).fetchall()
-        if k != MESSAGE_ID
-    ]
     declared = {f.name for f in fields}
     extra = [FieldSpec(k, "json") for k in sorted(keys_seen) if k not in declared]
+    refuse_collisions(fields, extra)
     every = [*fields, *extra]
     read = [f.name for f in every] + ([MESSAGE_ID] if message_ids else [])
     columns = "{" + ", ".join(f"{_lit(name)}: 'JSON'" for name in read) + "}"
@@ -229,6 +336,8 @@ def _convert_file(
         selects.append(
             f"{cast_expression(FieldSpec(MESSAGE_ID, 'string'), _q(MESSAGE_ID))} as {MESSAGE_ID}"
         )
+    if key_fields:
+        refuse_keyless(con, key_fields, absent, received, key, digest)
     repeated = con.execute(f"select count(*) - count(distinct {key}) from body").fetchone()[0]
     latest = (
         f"qualify row_number() over (partition by {key} order by {order}) = 1" if repeated else ""

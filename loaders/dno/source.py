@@ -27,6 +27,7 @@ from loaders.common.engine import FetchResult, Task, Window
 from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, malformed
 from loaders.common.jsonrows import convert, csv_array
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
+from loaders.common.records import RecordError
 from loaders.errors import (
     BadResponseError,
     HttpStatusError,
@@ -224,6 +225,12 @@ class DnoAdapter:
         except SourceError as exc:
             result.status, result.error, result.error_kind = self._refusal(dno, kind, exc)
             result.attempts = exc.attempts
+        except RecordError as exc:  # records without their key, a field name clash, drift
+            result.status, result.error, result.error_kind = (
+                "failed",
+                f"{dno} {kind}: {exc}",
+                "records",
+            )
         result.finished_at = datetime.now(UTC)
         return result
 
