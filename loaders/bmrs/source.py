@@ -160,6 +160,7 @@ class BmrsAdapter:
                 source="api",
                 loaded_at=self.loaded_at,
                 scratch=self.settings.data_dir / "tmp",
+                required_keys=endpoint.required_keys,
             )
         except duckdb.Error as exc:
             raise malformed(url, body, str(exc).split("\n")[0]) from None

@@ -158,10 +158,12 @@ def convert(
     scratch: Path | None = None,
     text_notes: bool = True,
     message_ids: bool = False,
+    required_keys: Sequence[str] = (),
 ) -> Converted:
     """Typed table (declared fields, then any new ones as text, then the standard columns).
     `text_notes=False` for sources whose values are all text by nature (CSV files);
-    `message_ids=True` when records carry `_message_id` (IRIS)."""
+    `message_ids=True` when records carry `_message_id` (IRIS); `required_keys`: key fields no
+    record may leave null (see `refuse_keyless`)."""
     stripped = array.strip()
     if stripped in (b"[]", b""):
         return Converted(None, 0)
@@ -173,7 +175,15 @@ def convert(
         with os.fdopen(fd, "wb") as fh:
             fh.write(array)
         converted = _convert_file(
-            con, name, fields, key_fields, published_field, source, loaded_at, message_ids
+            con,
+            name,
+            fields,
+            key_fields,
+            published_field,
+            source,
+            loaded_at,
+            message_ids,
+            required_keys,
         )
         if not text_notes:
             converted.notes = [n for n in converted.notes if "text values parsed" not in n]
@@ -192,6 +202,7 @@ def _convert_file(
     source: str,
     loaded_at: datetime,
     message_ids: bool = False,
+    required_keys: Sequence[str] = (),
 ) -> Converted:
     keys_seen, records, absent = _field_census(con, path, key_fields)
     try:
@@ -206,6 +217,7 @@ def _convert_file(
             message_ids,
             keys_seen,
             absent,
+            required_keys,
         )
     except RecordError as exc:
         exc.keys_seen, exc.received = keys_seen, records
@@ -251,15 +263,17 @@ def refuse_collisions(fields: Sequence[FieldSpec], extra: Sequence[FieldSpec]) -
 def refuse_keyless(
     con: Any,
     key_fields: Sequence[str],
+    required: Sequence[str],
     absent: dict[str, int],
     received: int,
     key: str,
     digest: str,
 ) -> None:
     """Refuse records that lack their natural key. Merged on what is left of the key, distinct
-    records would collapse into one row. A key field may legitimately be null in some datasets
-    (NOU2T3YW's systemZone, the BM unit registry's EIC), so a null part is refused only when the
-    whole key is null, or when records sharing such a key differ."""
+    records would collapse into one row. A key field absent from a record (renamed) or null in a
+    `required` key field is refused. Other key fields may legitimately be null (NOU2T3YW's
+    systemZone, the BM unit registry's EIC), so a null there is refused only when the whole key
+    is null, or when records sharing such a key differ."""
     names = ", ".join(key_fields)
     for name, count in absent.items():
         if count:
@@ -268,6 +282,17 @@ def refuse_keyless(
                 f"(key: {names}); none were taken",
                 name,
             )
+    if required:
+        nulls = con.execute(
+            "select " + ", ".join(f"count_if({_q(k)} is null)" for k in required) + " from body"
+        ).fetchone()
+        for name, count in zip(required, nulls, strict=True):
+            if count:
+                raise MissingKey(
+                    f"{count} of {received} records have no value in the natural-key field "
+                    f"'{name}' (key: {names}); none were taken",
+                    name,
+                )
     every_null = " and ".join(f"{_q(k)} is null" for k in key_fields)
     any_null = " or ".join(f"{_q(k)} is null" for k in key_fields)
     keyless, shared = con.execute(
@@ -299,6 +324,7 @@ def _convert_records(
     message_ids: bool,
     keys_seen: list[str],
     absent: dict[str, int],
+    required_keys: Sequence[str] = (),
 ) -> Converted:
     import duckdb
 
@@ -337,7 +363,7 @@ def _convert_records(
             f"{cast_expression(FieldSpec(MESSAGE_ID, 'string'), _q(MESSAGE_ID))} as {MESSAGE_ID}"
         )
     if key_fields:
-        refuse_keyless(con, key_fields, absent, received, key, digest)
+        refuse_keyless(con, key_fields, required_keys, absent, received, key, digest)
     repeated = con.execute(f"select count(*) - count(distinct {key}) from body").fetchone()[0]
     latest = (
         f"qualify row_number() over (partition by {key} order by {order}) = 1" if repeated else ""

@@ -298,6 +298,7 @@ class Flusher:
             loaded_at=loaded_at,
             scratch=self.settings.data_dir / "tmp",
             message_ids=True,
+            required_keys=endpoint.required_keys,
         )
         group.table = converted.table
         group.changes += [
