@@ -25,10 +25,15 @@ from loaders.settings import Settings
 
 CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
-# name=value pairs whose value is a secret, in URLs, connection strings and headers
-_SECRET_PAIRS = re.compile(
+# name=value pairs whose value is a secret, in URLs, connection strings and headers; after a
+# colon only a credential-like value (with a digit, or long), so prose such as "needs an API
+# token: set NGED_API_TOKEN" in an error stays readable
+_SECRET_NAMES = (
     r"(?i)\b(api[_-]?keys?|apikey|key|token|secret|password|passwd|sharedaccesskey|sig|"
-    r"client[_-]?secret|access[_-]?token)(\s*[=:]\s*)([^&;,\s'\"]+)"
+    r"client[_-]?secret|access[_-]?token)"
+)
+_SECRET_PAIRS = re.compile(
+    _SECRET_NAMES + r"(\s*=\s*|\s*:\s*(?=[^&;,\s'\"]*\d|[^&;,\s'\"]{16}))([^&;,\s'\"]+)"
 )
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*)(basic|bearer)\s+[A-Za-z0-9+/=._-]+")
 _URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)(@)")

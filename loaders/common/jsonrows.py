@@ -279,7 +279,7 @@ def refuse_keyless(
         if count:
             raise MissingKey(
                 f"{count} of {received} records lack the natural-key field '{name}' "
-                f"(key: {names}); none were taken",
+                f"(the key is {names}); none were taken",
                 name,
             )
     if required:
@@ -290,7 +290,7 @@ def refuse_keyless(
             if count:
                 raise MissingKey(
                     f"{count} of {received} records have no value in the natural-key field "
-                    f"'{name}' (key: {names}); none were taken",
+                    f"'{name}' (the key is {names}); none were taken",
                     name,
                 )
     every_null = " and ".join(f"{_q(k)} is null" for k in key_fields)
