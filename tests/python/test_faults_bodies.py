@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -212,6 +212,93 @@ def test_a_key_field_renamed_onto_an_existing_column_is_refused_and_the_column_k
     assert ("start_time", "name_collision") in schema_changes(cli, "FUELINST")
     assert cli.query(column_type) == [("TIMESTAMP WITH TIME ZONE",)]
     assert cli.count("raw_bmrs.fuelinst") == 19
+
+
+# -- 4. IRIS bodies that are not records -----------------------------------------------------
+
+
+def amqp_message(body: bytes, subject: str) -> Any:
+    """An AMQP data message as the receiver gets it from the Service Bus SDK."""
+    from types import SimpleNamespace
+
+    from azure.servicebus.amqp import AmqpMessageBodyType
+
+    return SimpleNamespace(
+        body_type=AmqpMessageBodyType.DATA, body=[body], subject=subject, message_id="m1",
+        application_properties={}, sequence_number=1, enqueued_time_utc=datetime.now(UTC),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"error": "Unauthorized", "status": 401}', "without the natural key of its dataset"),
+        (b'{"data": null}', '"data" is null, not a list'),
+        (b"null", "the body is null, not records"),
+        (b"42", "the body is a JSON int, not records"),
+    ],
+)
+def test_an_iris_body_that_is_not_records_is_refused_with_its_reason(body, detail):
+    from loaders.iris.receiver import MalformedMessage, parse_message
+
+    with pytest.raises(MalformedMessage) as refused:
+        parse_message(amqp_message(body, "BOALF"), "q", datetime.now(UTC), load_catalogue())
+    assert refused.value.reason == "not-records" and detail in refused.value.detail
+
+
+def test_an_iris_body_of_one_record_of_its_dataset_is_taken() -> None:
+    from loaders.iris.receiver import parse_message
+
+    (record,) = records_of(BOALF)[:1]
+    landed = parse_message(
+        amqp_message(orjson.dumps(record), "BOALF"), "q", datetime.now(UTC), load_catalogue()
+    )
+    assert landed.dataset == "BOALF" and landed.records == [record]
+
+
+@pytest.fixture
+def amqp_broker() -> Iterator[Any]:
+    """The project's local AMQP 1.0 broker (tests/iris), as test_iris.py runs it."""
+    from tests.iris.servicebus_broker import Broker
+
+    from .test_iris import QUEUE
+
+    server = Broker(port=0, queue=QUEUE, lock_duration=30)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_iris_junk_is_dead_lettered_and_keyless_records_held_back(cli, amqp_broker):
+    broker = amqp_broker
+    from .iris_messages import distinct_keys, messages_from_api
+    from .test_iris import dead_letters, drain, enqueue
+
+    good = messages_from_api("BOALF", per_message=5, limit=50)
+    keyless_synthetic = [
+        {k: v for k, v in r.items() if k != "acceptanceNumber"} for r in records_of(BOALF)[60:65]
+    ]
+    enqueue(broker, good[:5])
+    broker.enqueue(b'{"error": "Unauthorized", "status": 401}', "BOALF", "error_object_synthetic")
+    broker.enqueue(b'{"data": null}', "BOALF", "data_null_synthetic")
+    broker.enqueue(orjson.dumps(keyless_synthetic), "BOALF", "BOALF_keyless_synthetic")
+    enqueue(broker, good[5:])
+
+    result = drain(cli, broker)
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result)
+    letters = {str(m.message_id): m.dead_letter_reason for m in dead_letters(broker)}
+    assert letters == {
+        "error_object_synthetic": "not-records",
+        "data_null_synthetic": "not-records",
+    }
+    assert cli.count("raw_bmrs.boalf") == distinct_keys("BOALF", limit=50)
+    columns = {c for (c,) in cli.query("select column_name from information_schema.columns "
+                                       "where table_name = 'boalf'")}  # fmt: skip
+    assert not {"error", "status", "data"} & columns, "the junk added no columns"
+    held = cli.query("select message_id, reason from raw_bmrs.iris_unmapped_messages")
+    assert [m for m, _ in held] == ["BOALF_keyless_synthetic"]
+    assert "missing key" in held[0][1] and "acceptanceNumber" in held[0][1]
 
 
 # -- 14. the API key never leaves the process ------------------------------------------------
