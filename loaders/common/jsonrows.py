@@ -228,17 +228,19 @@ def _field_census(
     con: Any, path: str, key_fields: Sequence[str]
 ) -> tuple[list[str], int, dict[str, int]]:
     """Every field name the records use, how many records there are, and per key field how
-    many records lack it altogether (absent, not null: a renamed key field)."""
-    absent = "".join(f", count_if(not list_contains(names, {_lit(k)}))" for k in key_fields)
-    row = con.execute(
-        "with r as (select json_keys(json) as names "
-        "from read_json_objects(?, format = 'array')) "
-        f"select (select list(distinct x) from (select unnest(names) as x from r)), count(*)"
-        f"{absent} from r",
+    many records lack it altogether (absent, not null: a renamed key field). One scan: records
+    are grouped by their set of field names, which almost all of them share."""
+    shapes = con.execute(
+        "select json_keys(json) as names, count(*) from read_json_objects(?, format = 'array') "
+        "group by names",
         [path],
-    ).fetchone()
-    keys_seen = [k for k in row[0] or [] if k != MESSAGE_ID]
-    return keys_seen, row[1], dict(zip(key_fields, row[2:], strict=True))
+    ).fetchall()
+    seen: dict[str, None] = {}
+    for names, _ in shapes:
+        seen.update(dict.fromkeys(names or []))
+    absent = {k: sum(n for names, n in shapes if k not in (names or [])) for k in key_fields}
+    keys_seen = [k for k in seen if k != MESSAGE_ID]
+    return keys_seen, sum(n for _, n in shapes), absent
 
 
 # columns every raw table carries besides the source's fields (and dlt's own)
