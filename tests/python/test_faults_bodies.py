@@ -185,6 +185,49 @@ def test_a_key_field_that_is_null_in_real_records_still_loads(cli):
     assert cli.query("select count(*) from raw_bmrs.nou2t3yw where system_zone is null") == [(155,)]
 
 
+NOU2T3YW = RECORDED / "bmrs" / "NOU2T3YW" / "nou2t3yw_2024-05-01.json"
+
+
+def convert_for(dataset: str, records: list[dict[str, Any]]) -> Any:
+    from loaders.common.jsonrows import convert
+
+    endpoint = load_catalogue().get(dataset)
+    return convert(
+        orjson.dumps(records), endpoint.fields, endpoint.keys,
+        published_field=endpoint.published_field, source="api", loaded_at=datetime.now(UTC),
+        required_keys=endpoint.required_keys,
+    )  # fmt: skip
+
+
+def test_records_sharing_a_key_with_a_null_part_are_refused_only_when_they_differ():
+    from loaders.common.records import MissingKey
+
+    first, second = records_of(NOU2T3YW)[:2]  # real records; systemZone is null in both
+    key = {k: first[k] for k in ("publishTime", "year", "calendarWeekNumber")}
+    synthetic_same_key = {**second, **key}  # another record given the first one's key
+    assert synthetic_same_key != first
+    with pytest.raises(MissingKey, match="cannot be told apart"):
+        convert_for("NOU2T3YW", [first, synthetic_same_key])
+    assert convert_for("NOU2T3YW", [first, dict(first)]).table.num_rows == 1  # a plain repeat
+
+
+def test_a_record_whose_whole_inferred_key_is_null_is_refused():
+    from loaders.common.records import MissingKey
+
+    keys = load_catalogue().get("NOU2T3YW").keys
+    synthetic_keyless = [{**r, **dict.fromkeys(keys)} for r in records_of(NOU2T3YW)[:3]]
+    with pytest.raises(MissingKey, match="3 of 3 records have no value in any natural-key field"):
+        convert_for("NOU2T3YW", synthetic_keyless)
+
+
+def test_two_new_fields_with_one_column_name_are_refused():
+    from loaders.common.records import FieldCollision
+
+    synthetic = [{**r, "windSpeed": 1, "wind_speed": 2} for r in records_of(FUELINST)]
+    with pytest.raises(FieldCollision, match="column 'wind_speed'"):
+        convert_for("FUELINST", synthetic)
+
+
 # -- 3. a new field whose column name is taken -----------------------------------------------
 
 
