@@ -9,6 +9,10 @@ Each row also gets `_natural_key` (the key fields' JSON values as an array) and 
 (an MD5 of every field's JSON value); within one body, the latest-published record per key wins
 (and, between records published at the same time or without a publish time, the later one).
 A record may carry `_message_id` (IRIS): it becomes that column and is not a source field.
+
+A body whose records cannot land as they are raises a `RecordError` and nothing of it is kept:
+records without their natural key (`MissingKey`: merged on what is left of the key they would
+collapse into one row) and a new field whose column name is taken (`FieldCollision`).
 """
 
 from __future__ import annotations
