@@ -106,6 +106,24 @@ def test_a_bare_array_cut_after_a_record_fails_the_window_and_is_fetched_again(c
     assert cli.count("raw_bmrs.boalf") == 1000
 
 
+def test_a_cut_dno_portal_export_fails_the_load_and_the_next_load_takes_it_whole(cli, server):
+    from .test_neso_dno import UKPN_EXPORT
+
+    _, _, whole, _ = server.state.respond(UKPN_EXPORT, "")  # the recorded export, as served
+    server.state.inject(UKPN_EXPORT, [Fault(status=200, body=cut_after_record(whole, 100))])
+    result = cli.run("load", "dno", "--dno", "UKPN", "--dataset", "powerflow")
+    assert result.returncode in (1, 2)
+    assert_no_traceback(result)
+    [(status, rows, error)] = load_log(cli, "UKPN.powerflow")
+    assert (status, rows) == ("failed", 0) and "the body was cut off" in error
+    assert cli.count("raw_dno.powerflow") == 0
+
+    again = cli.run("load", "dno", "--dno", "UKPN", "--dataset", "powerflow")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert load_log(cli, "UKPN.powerflow")[-1][:2] == ("ok", 8820)
+    assert cli.count("raw_dno.powerflow") == 8820
+
+
 # -- 5. null bodies are not empty ------------------------------------------------------------
 
 
