@@ -449,6 +449,26 @@ def test_an_upstream_401_echoing_the_key_leaks_it_nowhere(cli, server, webhook, 
     assert any("***" in text for text in outputs)
 
 
+def test_a_portal_probe_echoing_its_token_stores_and_prints_it_masked(cli, server):
+    token = "tokSECRET987"
+    probe = (
+        "/dno/ukpn/api/explore/v2.1/catalog/datasets/ukpn-33kv-circuit-operational-data-half-hourly"
+    )
+    echo = f'{{"error": "invalid apikey {token}", "header": "Apikey {token}"}}'.encode()
+    server.state.inject(probe, [Fault(status=401, body=echo)] * 2)
+    text = cli.run("check-endpoints", UKPN_API_TOKEN=token)
+    as_json = cli.run("check-endpoints", "--json", UKPN_API_TOKEN=token)
+    assert_no_traceback(text)
+    assert_no_traceback(as_json)
+    [detail] = [e["detail"] for e in json.loads(as_json.stdout)["endpoints"] if e["url"].endswith(
+        "half-hourly")]  # fmt: skip
+    assert "invalid apikey ***" in detail
+    stored = varchar_values(cli)
+    assert "invalid apikey ***" in stored
+    for output in (text.stdout, text.stderr, as_json.stdout, as_json.stderr, stored):
+        assert token not in output
+
+
 # -- the property: any cut of a real response is all or nothing -----------------------------
 
 PROPERTY_CASES = {  # dataset: (recorded real body, its recorded window)
