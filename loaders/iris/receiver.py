@@ -35,6 +35,7 @@ from loaders.iris.gapfill import GapFiller
 from loaders.iris.landing import LandedMessage, LandingWriter
 from loaders.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
 from loaders.iris.worker import FlushWorker
+from loaders.logs import redact
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class MalformedMessage(Exception):
     def __init__(self, reason: str, detail: str, dataset: str | None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
-        self.detail = detail[:DESCRIPTION_MAX]
+        self.detail = (redact(detail) or "")[:DESCRIPTION_MAX]  # sent to the broker's DLQ
         self.dataset = dataset
 
 
