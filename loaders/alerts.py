@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from loaders.logs import redact, redact_value
 from loaders.settings import Settings
 from loaders.status import Report, collect, human_lag
 
@@ -84,7 +85,7 @@ def _save(settings: Settings, state: dict[str, Any]) -> None:
     path = _state_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(state, indent=2, sort_keys=True))
+    partial.write_text(json.dumps(redact_value(state), indent=2, sort_keys=True))
     partial.replace(path)
 
 
@@ -103,7 +104,7 @@ def check_and_send(settings: Settings, report: Report | None = None) -> dict[str
         cleared = [k for k, v in state.items() if k not in now and channel in v["told"]]
         if not opened and not cleared:
             continue
-        text = _message(state, now, opened, cleared)
+        text = redact(_message(state, now, opened, cleared)) or ""
         try:
             _send(settings, channel, text, len(opened), len(cleared))
         except Exception as exc:  # told next cycle; the loads carry on

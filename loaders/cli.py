@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from loaders import __version__
 from loaders.errors import GridwarehouseError, UsageError
+from loaders.logs import redact
 
 SOURCES = ("bmrs", "neso", "dno", "isone")
 
@@ -242,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return _dispatch(args)
     except GridwarehouseError as exc:
-        print(f"gridwarehouse: error: {exc}", file=sys.stderr)
+        print(f"gridwarehouse: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("gridwarehouse: interrupted", file=sys.stderr)

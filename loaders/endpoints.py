@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from loaders.common.http import redact_url
+from loaders.logs import redact
 from loaders.settings import Settings
 
 TIMEOUT_S = 10.0
@@ -206,6 +207,8 @@ def check(settings: Settings, *, as_json: bool) -> int:
         for _, run in planned_probes(settings):
             probes.append(run(client))
     probes.append(probe_warehouse(settings))
+    for p in probes:  # a probe's detail may quote an upstream body that echoes a key
+        p.detail = redact(p.detail) or ""
     checked_at = datetime.now(UTC)
     _record(settings, probes, checked_at)
     down = [p for p in probes if p.required and p.verdict == "down"]

@@ -25,10 +25,15 @@ from loaders.settings import Settings
 
 CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
-# name=value pairs whose value is a secret, in URLs, connection strings and headers
-_SECRET_PAIRS = re.compile(
+# name=value pairs whose value is a secret, in URLs, connection strings and headers; after a
+# colon only a credential-like value (with a digit, or long), so prose such as "needs an API
+# token: set NGED_API_TOKEN" in an error stays readable
+_SECRET_NAMES = (
     r"(?i)\b(api[_-]?keys?|apikey|key|token|secret|password|passwd|sharedaccesskey|sig|"
-    r"client[_-]?secret|access[_-]?token)(\s*[=:]\s*)([^&;,\s'\"]+)"
+    r"client[_-]?secret|access[_-]?token)"
+)
+_SECRET_PAIRS = re.compile(
+    _SECRET_NAMES + r"(\s*=\s*|\s*:\s*(?=[^&;,\s'\"]*\d|[^&;,\s'\"]{16}))([^&;,\s'\"]+)"
 )
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*)(basic|bearer)\s+[A-Za-z0-9+/=._-]+")
 _URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)(@)")
@@ -51,6 +56,35 @@ class Redactor:
         text = _SECRET_PAIRS.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
         text = _AUTH_HEADER.sub(lambda m: f"{m[1]}{m[2]} {MASK}", text)
         return _URL_PASSWORD.sub(lambda m: f"{m[1]}{MASK}{m[3]}", text)
+
+
+_ACTIVE: Redactor | None = None  # the process's redactor, set up with logging
+
+
+def redactor() -> Redactor:
+    """The one redactor of this process: the one logging was set up with, else one that knows
+    the secrets in the environment (library use, tests)."""
+    global _ACTIVE
+    if _ACTIVE is None:
+        _ACTIVE = Redactor([v for k, v in os.environ.items() if _is_secret_name(k)])
+    return _ACTIVE
+
+
+def redact(text: str | None) -> str | None:
+    """`text` with every secret masked (None stays None): for whatever leaves the process or is
+    stored — load log, schema changes, endpoint status, IRIS stats, alerts, status outputs."""
+    return redactor()(text) if text else text
+
+
+def redact_value(value: Any) -> Any:
+    """`value` with every string in it masked, through dicts, lists and tuples."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_value(v) for v in value)
+    return value
 
 
 class RedactingFormatter(logging.Formatter):
@@ -146,6 +180,8 @@ def setup_logging(settings: Settings | None, level: str, command: str = "") -> R
     secrets = list(settings.secrets.values()) if settings else []
     secrets += [v for k, v in os.environ.items() if _is_secret_name(k)]
     redact = Redactor(secrets)
+    global _ACTIVE
+    _ACTIVE = redact  # the same masking for every other output (see `redact`)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from loaders.logs import redact_value
 from loaders.settings import Settings
 
 FAILED = ("failed", "forbidden", "needs_token", "not_found")
@@ -283,6 +284,10 @@ def collect(settings: Settings, now: datetime | None = None) -> Report:
         if reader.has("iris_stats"):
             iris_rows = reader.query(_IRIS_SQL)
             iris_latest = reader.query(_IRIS_LATEST_SQL)
+    # rows written before secrets were masked at the source may still hold one: mask them here,
+    # the one place every status output (text, JSON, HTML, the live page, alerts) reads from
+    rows, daily, runs = redact_value(rows), redact_value(daily), redact_value(runs)
+    iris_rows, iris_latest = redact_value(iris_rows), redact_value(iris_latest)
     datasets = _dataset_states(settings, rows, scheduled, now)
     iris = _iris_states(settings, iris_rows, iris_latest, now)
     for day in daily:

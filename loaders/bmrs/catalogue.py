@@ -77,6 +77,16 @@ class Endpoint:
     example: Any = field(default=None, compare=False, repr=False)
 
     @property
+    def required_keys(self) -> tuple[str, ...]:
+        """Key fields every record must carry (not null): a hand-written key names the fields
+        that identify a record, except those a hint says may be null; an inferred key may hold
+        a field that is legitimately null (NOU2T3YW's systemZone), so none is required."""
+        if not self.keys_from_hints:
+            return ()
+        nullable = hints.NULLABLE_KEYS.get(self.name, ())
+        return tuple(k for k in self.keys if k not in nullable)
+
+    @property
     def table(self) -> str:
         return self.name.lower()
 

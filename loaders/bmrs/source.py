@@ -21,10 +21,11 @@ from loaders.common.http import (
     RetryPolicy,
     decode_json,
     malformed,
+    whole_array,
 )
 from loaders.common.jsonrows import Converted, convert
 from loaders.common.ops import SchemaChange
-from loaders.common.records import TypeDrift
+from loaders.common.records import RecordError, TypeDrift
 from loaders.errors import BadResponseError, SourceError, error_kind
 from loaders.settings import Settings
 
@@ -37,11 +38,11 @@ RAW_SCHEMA = "raw_bmrs"
 def extract_records(body: Any, endpoint: Endpoint, url: str) -> list[Any]:
     """Records from either body shape the API uses: {"data": [...]} or a bare array."""
     records = body["data"] if isinstance(body, dict) and "data" in body else body
-    if records is None:
-        return []
     if not isinstance(records, list):
+        # `null` and {"data": null} included: only a well-formed empty list means "no records"
+        got = "null" if records is None else type(records).__name__
         raise BadResponseError(
-            f"{url} returned JSON without a list of records (got {type(records).__name__}); "
+            f"{url} returned JSON without a list of records (got {got}); "
             "no rows were taken from it",
             url=url,
         )
@@ -61,7 +62,7 @@ def records_array(body: bytes, endpoint: Endpoint, url: str) -> bytes:
     if not body.strip():
         raise malformed(url, body, "empty body")
     if body.lstrip()[:1] == b"[" and not endpoint.scalar_items:
-        return body
+        return whole_array(body, url)
     return orjson.dumps(extract_records(decode_json(body, url), endpoint, url))
 
 
@@ -123,15 +124,17 @@ class BmrsAdapter:
             result.table = converted.table
             result.rows = converted.table.num_rows if converted.table is not None else 0
             result.status = "ok" if result.rows else "empty"
-        except TypeDrift as exc:
+        except RecordError as exc:
             result.status, result.error, result.error_kind = (
                 "failed",
                 f"{endpoint.name}: {exc}",
-                "type",
+                "type" if isinstance(exc, TypeDrift) else "records",
             )
-            result.schema_changes.append(
-                SchemaChange(SOURCE, endpoint.name, exc.field, "type_change", str(exc))
-            )
+            # a renamed key field also shows as one field added and one missing
+            result.schema_changes = [
+                *schema_changes(endpoint, exc.keys_seen, exc.received),
+                SchemaChange(SOURCE, endpoint.name, exc.field, exc.change, str(exc)),
+            ]
         except SourceError as exc:
             result.status, result.error, result.error_kind = "failed", str(exc), error_kind(exc)
             result.attempts = exc.attempts
@@ -140,7 +143,8 @@ class BmrsAdapter:
 
     def decode(self, endpoint: Endpoint, body: bytes, url: str) -> Converted:
         """A response body as a typed table; a body that is not well-formed JSON is a
-        BadResponseError (retried), a value of the wrong type a TypeDrift (not retried)."""
+        BadResponseError (retried); a value of the wrong type (TypeDrift), records without their
+        key or a new field's name clash (RecordError) fail the window (not retried now)."""
         import duckdb
 
         array = records_array(body, endpoint, url)
@@ -153,6 +157,7 @@ class BmrsAdapter:
                 source="api",
                 loaded_at=self.loaded_at,
                 scratch=self.settings.data_dir / "tmp",
+                required_keys=endpoint.required_keys,
             )
         except duckdb.Error as exc:
             raise malformed(url, body, str(exc).split("\n")[0]) from None

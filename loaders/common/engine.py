@@ -35,6 +35,7 @@ from loaders.common.warehouse import (
     write_lock,
 )
 from loaders.errors import UsageError
+from loaders.logs import redact
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ def run_tasks(
     # outcomes known before fetching (refusals, packages that could not be listed)
     batch: list[FetchResult] = [not_attempted_as_skipped(r) for r in initial_results]
     for result in batch:
+        _scrub(result)
         summary.record(result)
         if reporter:
             reporter.window_done(result)
@@ -209,6 +211,7 @@ def run_tasks(
 
     def take(result: FetchResult) -> None:
         nonlocal batch_rows
+        _scrub(result)
         breaker.record(result)
         summary.record(result)
         if reporter:
@@ -341,6 +344,14 @@ def not_attempted_as_skipped(result: FetchResult) -> FetchResult:
     (not done, asked again next run), not one more failure of its own."""
     if result.status == "failed" and result.error_kind == "host_down":
         result.status = "skipped"
+    return result
+
+
+def _scrub(result: FetchResult) -> FetchResult:
+    """Mask secrets in a result's error and notes once, before the summary, the console and the
+    load log see them (an upstream 401 body may echo the request URL with its API key)."""
+    result.error = redact(result.error)
+    result.notes = [redact(n) or "" for n in result.notes]
     return result
 
 

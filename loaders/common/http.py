@@ -500,6 +500,17 @@ def malformed(url: str, body: bytes, detail: object) -> BadResponseError:
     )
 
 
+def whole_array(body: bytes, url: str) -> bytes:
+    """A bare JSON array body, checked to be closed. DuckDB's array reader accepts an array cut
+    after a record's "}," as if it were whole (it rejects every other cut), so a body passed to
+    it unparsed must end in "]" — else it was cut off in transit."""
+    if body.lstrip()[:1] != b"[":
+        raise malformed(url, body, "not a JSON array of records")
+    if body.rstrip()[-1:] != b"]":
+        raise malformed(url, body, "the array is not closed: the body was cut off")
+    return body
+
+
 def decode_json(body: bytes, url: str) -> Any:
     """The default decoder: the whole body as JSON."""
     try:

@@ -9,6 +9,10 @@ Each row also gets `_natural_key` (the key fields' JSON values as an array) and 
 (an MD5 of every field's JSON value); within one body, the latest-published record per key wins
 (and, between records published at the same time or without a publish time, the later one).
 A record may carry `_message_id` (IRIS): it becomes that column and is not a source field.
+
+A body whose records cannot land as they are raises a `RecordError` and nothing of it is kept:
+records without their natural key (`MissingKey`: merged on what is left of the key they would
+collapse into one row) and a new field whose column name is taken (`FieldCollision`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from loaders.common.records import ARROW_TYPES, FieldSpec, TypeDrift
+from loaders.common.records import (
+    ARROW_TYPES,
+    FieldCollision,
+    FieldSpec,
+    MissingKey,
+    RecordError,
+    TypeDrift,
+)
 
 MESSAGE_ID = "_message_id"  # reserved record field: the IRIS message a record came in
 _DRIFT = re.compile(r"gw-drift\|(?P<field>[^|]*)\|(?P<expected>[^|]*)\|(?P<value>.*)", re.S)
@@ -151,10 +162,12 @@ def convert(
     scratch: Path | None = None,
     text_notes: bool = True,
     message_ids: bool = False,
+    required_keys: Sequence[str] = (),
 ) -> Converted:
     """Typed table (declared fields, then any new ones as text, then the standard columns).
     `text_notes=False` for sources whose values are all text by nature (CSV files);
-    `message_ids=True` when records carry `_message_id` (IRIS)."""
+    `message_ids=True` when records carry `_message_id` (IRIS); `required_keys`: key fields no
+    record may leave null (see `refuse_keyless`)."""
     stripped = array.strip()
     if stripped in (b"[]", b""):
         return Converted(None, 0)
@@ -166,7 +179,15 @@ def convert(
         with os.fdopen(fd, "wb") as fh:
             fh.write(array)
         converted = _convert_file(
-            con, name, fields, key_fields, published_field, source, loaded_at, message_ids
+            con,
+            name,
+            fields,
+            key_fields,
+            published_field,
+            source,
+            loaded_at,
+            message_ids,
+            required_keys,
         )
         if not text_notes:
             converted.notes = [n for n in converted.notes if "text values parsed" not in n]
@@ -185,19 +206,137 @@ def _convert_file(
     source: str,
     loaded_at: datetime,
     message_ids: bool = False,
+    required_keys: Sequence[str] = (),
+) -> Converted:
+    keys_seen, records, absent = _field_census(con, path, key_fields)
+    try:
+        return _convert_records(
+            con,
+            path,
+            fields,
+            key_fields,
+            published_field,
+            source,
+            loaded_at,
+            message_ids,
+            keys_seen,
+            absent,
+            required_keys,
+        )
+    except RecordError as exc:
+        exc.keys_seen, exc.received = keys_seen, records
+        raise
+
+
+def _field_census(
+    con: Any, path: str, key_fields: Sequence[str]
+) -> tuple[list[str], int, dict[str, int]]:
+    """Every field name the records use, how many records there are, and per key field how
+    many records lack it altogether (absent, not null: a renamed key field). One scan: records
+    are grouped by their set of field names, which almost all of them share."""
+    shapes = con.execute(
+        "select json_keys(json) as names, count(*) from read_json_objects(?, format = 'array') "
+        "group by names",
+        [path],
+    ).fetchall()
+    seen: dict[str, None] = {}
+    for names, _ in shapes:
+        seen.update(dict.fromkeys(names or []))
+    absent = {k: sum(n for names, n in shapes if k not in (names or [])) for k in key_fields}
+    keys_seen = [k for k in seen if k != MESSAGE_ID]
+    return keys_seen, sum(n for _, n in shapes), absent
+
+
+# columns every raw table carries besides the source's fields (and dlt's own)
+STANDARD_COLUMNS = ("_source", "_record_hash", "_natural_key", "_loaded_at", MESSAGE_ID)
+
+
+def refuse_collisions(fields: Sequence[FieldSpec], extra: Sequence[FieldSpec]) -> None:
+    """Refuse a new field whose column name is taken by a declared field, another new field,
+    or a standard column: dlt would put both in one column (and turn it into text for good)."""
+    taken = {f.column: f.name for f in fields} | {c: c for c in STANDARD_COLUMNS}
+    for new in extra:
+        other = taken.get(new.column)
+        if other is not None or new.column.startswith("_dlt"):
+            raise FieldCollision(
+                f"new field '{new.name}' would land in column '{new.column}', which already "
+                f"holds '{other or new.column}'; the body was refused, nothing of it written",
+                new.name,
+            )
+        taken[new.column] = new.name
+
+
+def refuse_keyless(
+    con: Any,
+    key_fields: Sequence[str],
+    required: Sequence[str],
+    absent: dict[str, int],
+    received: int,
+    key: str,
+    digest: str,
+) -> None:
+    """Refuse records that lack their natural key. Merged on what is left of the key, distinct
+    records would collapse into one row. A key field absent from a record (renamed) or null in a
+    `required` key field is refused. Other key fields may legitimately be null (NOU2T3YW's
+    systemZone, the BM unit registry's EIC), so a null there is refused only when the whole key
+    is null, or when records sharing such a key differ."""
+    names = ", ".join(key_fields)
+    for name, count in absent.items():
+        if count:
+            raise MissingKey(
+                f"{count} of {received} records lack the natural-key field '{name}' "
+                f"(the key is {names}); none were taken",
+                name,
+            )
+    if required:
+        nulls = con.execute(
+            "select " + ", ".join(f"count_if({_q(k)} is null)" for k in required) + " from body"
+        ).fetchone()
+        for name, count in zip(required, nulls, strict=True):
+            if count:
+                raise MissingKey(
+                    f"{count} of {received} records have no value in the natural-key field "
+                    f"'{name}' (the key is {names}); none were taken",
+                    name,
+                )
+    every_null = " and ".join(f"{_q(k)} is null" for k in key_fields)
+    any_null = " or ".join(f"{_q(k)} is null" for k in key_fields)
+    keyless, shared = con.execute(
+        f"select count_if({every_null}), (select count(*) from (select {key} as k from body "
+        f"where {any_null} group by k having count(distinct {digest}) > 1)) from body"
+    ).fetchone()
+    if keyless:
+        raise MissingKey(
+            f"{keyless} of {received} records have no value in any natural-key field "
+            f"({names}); they would collapse into one row, so none were taken",
+            key_fields[0],
+        )
+    if shared:
+        raise MissingKey(
+            f"{shared} natural keys with a null part ({names}) are shared by records that "
+            "differ, so they cannot be told apart; none were taken",
+            key_fields[0],
+        )
+
+
+def _convert_records(
+    con: Any,
+    path: str,
+    fields: Sequence[FieldSpec],
+    key_fields: Sequence[str],
+    published_field: str | None,
+    source: str,
+    loaded_at: datetime,
+    message_ids: bool,
+    keys_seen: list[str],
+    absent: dict[str, int],
+    required_keys: Sequence[str] = (),
 ) -> Converted:
     import duckdb
 
-    keys_seen = [
-        k
-        for (k,) in con.execute(
-            "select distinct unnest(json_keys(json)) from read_json_objects(?, format = 'array')",
-            [path],
-        ).fetchall()
-        if k != MESSAGE_ID
-    ]
     declared = {f.name for f in fields}
     extra = [FieldSpec(k, "json") for k in sorted(keys_seen) if k not in declared]
+    refuse_collisions(fields, extra)
     every = [*fields, *extra]
     read = [f.name for f in every] + ([MESSAGE_ID] if message_ids else [])
     columns = "{" + ", ".join(f"{_lit(name)}: 'JSON'" for name in read) + "}"
@@ -231,6 +370,8 @@ def _convert_file(
         selects.append(
             f"{cast_expression(FieldSpec(MESSAGE_ID, 'string'), _q(MESSAGE_ID))} as {MESSAGE_ID}"
         )
+    if key_fields:
+        refuse_keyless(con, key_fields, required_keys, absent, received, key, digest)
     repeated = con.execute(f"select count(*) - count(distinct {key}) from body").fetchone()[0]
     latest = (
         f"qualify row_number() over (partition by {key} order by {order}) = 1" if repeated else ""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from loaders.logs import redact
+
 STATUSES = ("ok", "empty", "failed", "forbidden", "needs_token", "not_found", "skipped", "fallback")
 DONE_STATUSES = ("ok", "empty", "fallback")
 
@@ -84,6 +86,9 @@ class LoadLogRow:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown load_log status {self.status!r}")
+        # the one place every load-log row passes: an upstream error that echoes the request
+        # URL (a 401 body) must not store the API key
+        self.error, self.notes = redact(self.error), redact(self.notes)
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -110,8 +115,12 @@ class SchemaChange:
     source: str
     dataset: str
     field: str
-    change: str  # added | missing | type_change
+    change: str  # added | missing | type_change | missing_key | name_collision
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", redact(self.detail) or "")
+        object.__setattr__(self, "field", redact(self.field) or "")
 
 
 @dataclass

@@ -35,16 +35,45 @@ def snake_case(name: str) -> str:
     return f"_{text}" if text[:1].isdigit() else text
 
 
-class TypeDrift(ValueError):
+class RecordError(ValueError):
+    """A body's records cannot land as they are: the window fails with this reason, and the
+    change (`change`, on `field`) goes to ops.schema_changes. Nothing of the body is written."""
+
+    change = "record_error"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+        # what the body held, so the caller can still record added/missing fields
+        self.keys_seen: list[str] = []
+        self.received = 0
+
+
+class TypeDrift(RecordError):
     """A value arrived with a type its column does not hold."""
+
+    change = "type_change"
 
     def __init__(self, field: str, expected: str, value: Any) -> None:
         shown = repr(value)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        super().__init__(f"field '{field}' expected {expected} but got {shown}")
-        self.field = field
+        super().__init__(f"field '{field}' expected {expected} but got {shown}", field)
         self.expected = expected
         self.value = value
+
+
+class MissingKey(RecordError):
+    """Records without their natural key: merged on what is left of it, distinct records would
+    collapse into one row, so they are refused instead."""
+
+    change = "missing_key"
+
+
+class FieldCollision(RecordError):
+    """A new field whose column name is already taken (`measurement_time` beside
+    `measurementTime`): landing it would mix two fields in one column, so it is refused."""
+
+    change = "name_collision"
 
 
 @dataclass(frozen=True)

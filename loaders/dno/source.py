@@ -25,9 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.common.engine import FetchResult, Task, Window
-from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, malformed
+from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, whole_array
 from loaders.common.jsonrows import convert, csv_array
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
+from loaders.common.records import RecordError
 from loaders.dno.files import StreamedTable, convert_file
 from loaders.errors import (
     BadResponseError,
@@ -234,6 +235,12 @@ class DnoAdapter:
         except SourceError as exc:
             result.status, result.error, result.error_kind = self._refusal(dno, kind, exc)
             result.attempts = exc.attempts
+        except RecordError as exc:  # records without their key, a field name clash, drift
+            result.status, result.error, result.error_kind = (
+                "failed",
+                f"{dno} {kind}: {exc}",
+                "records",
+            )
         result.finished_at = datetime.now(UTC)
         return result
 
@@ -259,12 +266,8 @@ class DnoAdapter:
         client = self._client(portal)
         ref = portal.datasets[kind]
         if portal.platform == "opendatasoft":
-            body, attempts = client.fetch(ods_export_path(ref), decode=raw_bytes)
-            if body.lstrip()[:1] != b"[":
-                raise malformed(
-                    client.url(ods_export_path(ref)), body, "not a JSON array of records"
-                )
-            return body, attempts
+            # checked inside the fetch, so a cut body is retried like a 5xx
+            return client.fetch(ods_export_path(ref), decode=whole_array)
         records: list[dict[str, Any]] = []
         attempts = 0
         for resource in package_resources(client, ref["package"], ref.get("resources", ["*"])):

@@ -37,7 +37,7 @@ from loaders.common.ops import (
     write_load_log,
     write_schema_changes,
 )
-from loaders.common.records import TypeDrift, snake_case
+from loaders.common.records import RecordError, TypeDrift, snake_case
 from loaders.common.warehouse import (
     connect_duckdb,
     dlt_pipeline,
@@ -259,12 +259,13 @@ class Flusher:
     def _convert(
         self, group: _Group, dataset: str, landed: _Landed, loaded_at: datetime
     ) -> list[_Held]:
-        """Convert a dataset's messages together; when a value does not fit its column, convert
-        them one by one so only the offending messages are held back (landed raw, reported)."""
+        """Convert a dataset's messages together; when a value does not fit its column (or
+        records lack their key, or a new field's name clashes), convert them one by one so only
+        the offending messages are held back (landed raw, reported)."""
         try:
             self._convert_array(group, landed.array(dataset), loaded_at)
             return []
-        except TypeDrift:
+        except RecordError:
             pass
         good, bad = [], {}
         for message_id in landed.ids(dataset):
@@ -272,14 +273,17 @@ class Flusher:
             try:
                 self._convert_array(probe, landed.array(dataset, [message_id]), loaded_at)
                 good.append(message_id)
-            except TypeDrift as exc:
-                bad[message_id] = f"type drift: {exc}"
-                group.changes.append(
-                    SchemaChange(SOURCE, group.endpoint.name, exc.field, "type_change", str(exc))
-                )
+            except RecordError as exc:
+                bad[message_id] = _reason(exc)
+                group.changes.append(_change(group, exc))
         group.table = None
         if good:
-            self._convert_array(group, landed.array(dataset, good), loaded_at)
+            try:
+                self._convert_array(group, landed.array(dataset, good), loaded_at)
+            except RecordError as exc:  # whole one by one, not together: keys with null parts
+                bad.update({message_id: _reason(exc) for message_id in good})
+                group.changes.append(_change(group, exc))
+                group.table = None
         group.notes.append(f"{len(bad)} messages held back in raw_bmrs.{UNMAPPED_TABLE}")
         return landed.held(reasons=bad)
 
@@ -294,6 +298,7 @@ class Flusher:
             loaded_at=loaded_at,
             scratch=self.settings.data_dir / "tmp",
             message_ids=True,
+            required_keys=endpoint.required_keys,
         )
         group.table = converted.table
         group.changes += [
@@ -458,3 +463,13 @@ def _unmapped_resource(held: list[_Held], loaded_at: datetime) -> Any:
         primary_key="_natural_key",
         max_table_nesting=0,
     )
+
+
+def _reason(exc: RecordError) -> str:
+    """Why a message was held back, as iris_unmapped_messages.reason says it."""
+    kind = "type drift" if isinstance(exc, TypeDrift) else exc.change.replace("_", " ")
+    return f"{kind}: {exc}"
+
+
+def _change(group: _Group, exc: RecordError) -> SchemaChange:
+    return SchemaChange(SOURCE, group.endpoint.name, exc.field, exc.change, str(exc))

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from loaders.bmrs.catalogue import load_catalogue
+from loaders.bmrs.catalogue import Catalogue, load_catalogue
 from loaders.common import failpoints
 from loaders.common.warehouse import running_build
 from loaders.errors import ConfigError, GridwarehouseError
@@ -37,6 +37,7 @@ from loaders.iris.gapfill import GapFiller
 from loaders.iris.landing import LandedMessage, LandingWriter
 from loaders.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
 from loaders.iris.worker import FlushWorker, WorkerGoneError
+from loaders.logs import redact
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ class MalformedMessage(Exception):
     def __init__(self, reason: str, detail: str, dataset: str | None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
-        self.detail = detail[:DESCRIPTION_MAX]
+        self.detail = (redact(detail) or "")[:DESCRIPTION_MAX]  # sent to the broker's DLQ
         self.dataset = dataset
 
 
@@ -178,7 +179,9 @@ def _body_bytes(msg: Any) -> bytes:
     raise MalformedMessage("unsupported-body", "an AMQP sequence body, not JSON", msg.subject)
 
 
-def parse_message(msg: Any, queue: str, received_at: datetime) -> LandedMessage:
+def parse_message(
+    msg: Any, queue: str, received_at: datetime, catalogue: Catalogue | None = None
+) -> LandedMessage:
     """A received message as records, or MalformedMessage saying why it cannot be landed."""
     raw = _body_bytes(msg)
     subject = msg.subject
@@ -188,16 +191,7 @@ def parse_message(msg: Any, queue: str, received_at: datetime) -> LandedMessage:
         raise MalformedMessage(
             "malformed-json", f"the body is not JSON ({exc}); it starts {raw[:80]!r}", subject
         ) from None
-    if isinstance(body, dict) and isinstance(body.get("data"), list):
-        records = body["data"]
-    elif isinstance(body, list):
-        records = body
-    elif isinstance(body, dict):
-        records = [body]
-    else:
-        raise MalformedMessage(
-            "not-records", f"the body is a JSON {type(body).__name__}, not records", subject
-        )
+    records = _records_of(body, subject, catalogue)
     bad = next((r for r in records if not isinstance(r, dict)), None)
     if bad is not None:
         raise MalformedMessage(
@@ -217,6 +211,44 @@ def parse_message(msg: Any, queue: str, received_at: datetime) -> LandedMessage:
         records=records,
         file_name=file_name.decode() if isinstance(file_name, bytes) else file_name,
     )
+
+
+def _records_of(body: Any, subject: str | None, catalogue: Catalogue | None) -> list[Any]:
+    """The records of a body: a list, {"data": [...]}, or one record of the subject's dataset.
+    Anything else (null, {"data": null}, an {"error": ...} object) is not records."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict) and "data" in body:
+        if isinstance(body["data"], list):
+            return body["data"]
+        raise MalformedMessage(
+            "not-records", f'the body\'s "data" is {_json_kind(body["data"])}, not a list', subject
+        )
+    if isinstance(body, dict):
+        if _is_one_record(body, subject, catalogue):
+            return [body]
+        shown = ", ".join(sorted(body))[:120]
+        raise MalformedMessage(
+            "not-records",
+            f"the body is a JSON object without the natural key of its dataset {subject}: "
+            f"fields {shown}",
+            subject,
+        )
+    raise MalformedMessage("not-records", f"the body is {_json_kind(body)}, not records", subject)
+
+
+def _is_one_record(body: dict[str, Any], subject: str | None, catalogue: Catalogue | None) -> bool:
+    """A lone object is a record when it carries its dataset's natural key fields (a dataset
+    not in the catalogue is landed raw as it is, so any object will do for it)."""
+    dataset = dataset_name(subject, [body])
+    endpoint = endpoint_for(catalogue, dataset) if catalogue and dataset else None
+    if endpoint is None:
+        return True
+    return all(k in body for k in endpoint.keys) and bool(set(body) & set(endpoint.field_names))
+
+
+def _json_kind(value: Any) -> str:
+    return "null" if value is None else f"a JSON {type(value).__name__}"
 
 
 @contextlib.contextmanager
@@ -488,7 +520,7 @@ class IrisReceiver:
         bad: list[tuple[Any, MalformedMessage]] = []
         for msg in messages:
             try:
-                landed.append((msg, parse_message(msg, self.config.queue, now)))
+                landed.append((msg, parse_message(msg, self.config.queue, now, self.catalogue)))
             except MalformedMessage as exc:
                 bad.append((msg, exc))
         if landed:

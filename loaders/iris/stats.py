@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from loaders.logs import redact_value
+
 RECEIVER = "*"
 
 SECRET_WARNING_DAYS = 14
@@ -147,7 +149,7 @@ def stats_rows(
                 warning,
             )
         )  # fmt: skip
-    return rows
+    return redact_value(rows)
 
 
 def write_stats(con: Any, rows: list[tuple[Any, ...]]) -> None:

@@ -27,7 +27,7 @@ from loaders.common.http import HttpClient, RetryPolicy
 from loaders.common.jsonrows import Converted, convert
 from loaders.common.limits import CircuitBreaker, Limit, SharedRateLimiter
 from loaders.common.ops import SchemaChange
-from loaders.common.records import TypeDrift
+from loaders.common.records import RecordError, TypeDrift
 from loaders.errors import (
     BadResponseError,
     HostDownError,
@@ -244,14 +244,14 @@ class IsoneAdapter:
             self._land(result, dataset, fetched, day)
         except _Failure as failure:
             self._record_failure(result, dataset, day, failure)
-        except TypeDrift as exc:
+        except RecordError as exc:
             result.status, result.error, result.error_kind = (
                 "failed",
                 f"{dataset.name}: {exc}",
-                "type",
+                "type" if isinstance(exc, TypeDrift) else "records",
             )
             result.schema_changes.append(
-                SchemaChange(SOURCE, dataset.name, exc.field, "type_change", str(exc))
+                SchemaChange(SOURCE, dataset.name, exc.field, exc.change, str(exc))
             )
         result.finished_at = datetime.now(UTC)
         return result

@@ -25,7 +25,7 @@ from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, malformed
 from loaders.common.jsonrows import convert, csv_array
 from loaders.common.ops import SchemaChange
 from loaders.common.portals import Resource, datastore_pages, package_resources, raw_bytes
-from loaders.common.records import FieldSpec, TypeDrift
+from loaders.common.records import FieldSpec, RecordError, TypeDrift
 from loaders.errors import SourceError, UsageError, error_kind
 from loaders.settings import Settings
 
@@ -174,14 +174,14 @@ class NesoAdapter:
                 )
                 result.rows = n
             result.status = "ok" if result.rows else "empty"
-        except TypeDrift as exc:
+        except RecordError as exc:
             result.status, result.error, result.error_kind = (
                 "failed",
                 f"{dataset.name}: {exc}",
-                "type",
+                "type" if isinstance(exc, TypeDrift) else "records",
             )
             result.schema_changes.append(
-                SchemaChange(SOURCE, dataset.name, exc.field, "type_change", str(exc))
+                SchemaChange(SOURCE, dataset.name, exc.field, exc.change, str(exc))
             )
         except SourceError as exc:
             result.status, result.error, result.error_kind = _status(exc), str(exc), error_kind(exc)

@@ -27,6 +27,14 @@ def test_redactor_masks_values_pairs_headers_and_url_passwords() -> None:
     assert "from=1" in text and "SharedAccessKeyName=k" in text
 
 
+def test_after_a_colon_only_credential_like_values_are_masked() -> None:
+    redact = Redactor([])
+    prose = "the ckan portal needs an API token: set NGED_API_TOKEN"
+    assert redact(prose) == prose
+    assert redact("X-Api-Key: abc123") == "X-Api-Key: ***"
+    assert redact("token: aVeryLongOpaqueCredential") == "token: ***"
+
+
 def test_secrets_are_masked_in_console_and_file_even_in_exceptions(
     tmp_path: Path, capsys: object
 ) -> None:
