@@ -289,7 +289,11 @@ def _nothing_due(argv: list[str]) -> bool:
     if settings.target != "duckdb":
         return False
     return nothing_due(
-        settings.pipelines_dir, settings.duckdb_path, argv[1], None if all_ else names
+        settings.pipelines_dir,
+        settings.duckdb_path,
+        argv[1],
+        None if all_ else names,
+        lookback=settings.retry_lookback,
     )
 
 
