@@ -27,6 +27,7 @@ BOALF = "/bmrs/datasets/BOALF/stream"
 WIND_PEAK = "/bmrs/forecast/generation/wind/peak"
 WIND_PEAK_FILE = "bmrs/forecast_generation_wind_peak/wind_peak_2024-05-01_2024-05-07.json"
 WIND_PEAK_DAY = date(2024, 5, 1)  # the recording's first settlement day
+RUN_BOALF = {"GRIDWAREHOUSE_RUN_SOURCES": "bmrs", "GRIDWAREHOUSE_RUN_BMRS_DATASETS": "BOALF"}
 RETRY_ENV = {
     "GRIDWAREHOUSE_BMRS_WINDOWS": "BOALF=6h",  # four windows a day, one record cluster each
     "GRIDWAREHOUSE_BMRS_CONCURRENCY": "1",  # windows in order: the injected faults hit the first
@@ -80,8 +81,13 @@ def boalf_clusters(first_day: date, days: int) -> list[dict]:
     return [r for r in records if lo <= r["timeFrom"] < hi]
 
 
+@pytest.mark.parametrize(
+    "healing_command",
+    [("load", "bmrs", "--dataset", "BOALF"), ("run", "--no-build")],
+    ids=["load", "run"],
+)
 def test_a_failed_window_is_fetched_again_by_the_next_incremental_load_with_every_row(
-    rcli: Cli, server: ReplayServer
+    rcli: Cli, server: ReplayServer, healing_command: tuple[str, ...]
 ) -> None:
     first_day = datetime.now(UTC).date() - timedelta(days=2)
     records = boalf_clusters(first_day, days=2)
@@ -96,7 +102,7 @@ def test_a_failed_window_is_fetched_again_by_the_next_incremental_load_with_ever
     assert [status for _, status, _, _ in windows] == ["failed"] + ["ok"] * 7
     assert rcli.count("raw_bmrs.boalf") == len(records) * 7 // 8  # a later window is loaded
 
-    healing = rcli.run("load", "bmrs", "--dataset", "BOALF", **RETRY_ENV)
+    healing = rcli.run(*healing_command, **RETRY_ENV, **RUN_BOALF)
     assert healing.returncode == 0, healing.stdout + healing.stderr
     assert "up to date" not in healing.stdout  # the failed window made it "not a no-op"
     healed = {start: (status, rows) for start, status, rows, _ in latest(rcli, "BOALF")}
