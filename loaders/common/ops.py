@@ -4,9 +4,11 @@
 latest row says `ok` or `empty` and the window had ended when that load started. A window
 reaching past its load's start (a forecast, today's whole-day window) is stored but may still
 grow, so it is fetched again; so are windows whose latest row is `failed` or `skipped`, within
-a look-back (GRIDWAREHOUSE_RETRY_LOOKBACK), so a transient failure heals on the next cycle. Rows are written in the same lock hold as the data they
-describe, right after it commits, so a crash between the two only means a window is fetched
-again (merge keeps that idempotent), never that a window is marked done without its rows.
+a look-back (GRIDWAREHOUSE_RETRY_LOOKBACK), so a transient failure heals on the next cycle.
+
+Rows are written in the same lock hold as the data they describe, right after it commits, so a
+crash between the two only means a window is fetched again (merge keeps that idempotent), never
+that a window is marked done without its rows.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from typing import Any
 
 STATUSES = ("ok", "empty", "failed", "forbidden", "needs_token", "not_found", "skipped", "fallback")
 DONE_STATUSES = ("ok", "empty", "fallback")
-# fetched again by incremental loads (forbidden/needs_token have their own re-ask rules)
-RETRY_STATUSES = ("failed", "skipped")
 
 DDL = (
     "create schema if not exists ops",
@@ -223,7 +223,8 @@ def classify_window(
     started_at: datetime,
     retry_since: datetime | None,
 ) -> None:
-    """File one window's latest row under done, retry, or neither (old failures)."""
+    """File one window's latest row under done, retry, or neither (old failures). Only failed
+    and skipped rows are retried here: forbidden/needs_token have their own re-ask rules."""
     start, end, started_at = (t.astimezone(UTC) for t in (start, end, started_at))
     if status in DONE_STATUSES and end <= started_at:
         state.done.append((start, end))
