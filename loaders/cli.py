@@ -225,15 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    passthrough: list[str] = []
-    if "build" in argv:  # everything after `build` belongs to dbt, options included
-        at = argv.index("build")
-        argv, passthrough = argv[: at + 1], argv[at + 1 :]
     try:
-        if _nothing_due(argv):
+        if _nothing_due(argv):  # first: the cron's common case, before building the parser
             print("nothing to load: every dataset asked for is up to date")
             return 0
+        parser = build_parser()
+        passthrough: list[str] = []
+        if "build" in argv:  # everything after `build` belongs to dbt, options included
+            at = argv.index("build")
+            argv, passthrough = argv[: at + 1], argv[at + 1 :]
         args = parser.parse_args(argv)
         if args.command == "build":
             args.dbt_args = passthrough
