@@ -227,3 +227,37 @@ def test_the_no_op_cache_says_due_while_a_window_is_to_be_fetched_again(tmp_path
     assert not due([])
     assert due([(now - timedelta(days=2), now - timedelta(days=1, hours=23))])
     assert not due([(now - timedelta(days=9), now - timedelta(days=8))])  # beyond the look-back
+
+
+def test_the_load_log_says_which_windows_are_done_and_which_to_fetch_again() -> None:
+    """read_done_windows on a real (in-memory) DuckDB load log: the latest row decides."""
+    import duckdb
+
+    from loaders.common.ops import LoadLogRow, ensure_ops_tables, read_done_windows, write_load_log
+
+    now = datetime(2026, 12, 3, 10, 2, tzinfo=UTC)
+    hour = timedelta(hours=1)
+
+    def row(start_h: int, status: str, fetched: datetime, dataset: str = "FREQ") -> LoadLogRow:
+        start = datetime(2026, 12, 3, tzinfo=UTC) + start_h * hour
+        return LoadLogRow("bmrs", dataset, start, start + hour, 0, status, fetched, fetched)
+
+    con = duckdb.connect()
+    ensure_ops_tables(con)
+    write_load_log(con, [
+        row(0, "failed", now - 9 * hour), row(0, "ok", now - 8 * hour),  # healed: done
+        row(1, "ok", now - 9 * hour), row(1, "failed", now - 8 * hour),  # broke again: retry
+        row(2, "skipped", now - 8 * hour),  # retry
+        row(-200, "failed", now),  # ended before the look-back: neither
+        row(5, "ok", now - 8 * hour),  # fetched at 02:02, before it ended at 06:00: retry
+        row(6, "forbidden", now),  # its own re-ask rules: neither
+        row(7, "ok", now - hour + timedelta(minutes=1)),  # fetched after it ended: done
+    ])  # fmt: skip
+    state = read_done_windows(con, "bmrs", ["FREQ"], retry_since=now - timedelta(days=7))["FREQ"]
+    hours = sorted((lo - datetime(2026, 12, 3, tzinfo=UTC)) // hour for lo, _ in state.retry)
+    assert hours == [1, 2, 5]
+    assert sorted((lo - datetime(2026, 12, 3, tzinfo=UTC)) // hour for lo, _ in state.done) == [
+        0,
+        7,
+    ]
+    assert read_done_windows(con, "bmrs", ["FREQ"])["FREQ"].retry == []  # no look-back asked
