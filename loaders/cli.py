@@ -226,15 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if _nothing_due(argv):
-        print("nothing to load: every dataset asked for is up to date")
-        return 0
-    parser = build_parser()
-    passthrough: list[str] = []
-    if "build" in argv:  # everything after `build` belongs to dbt, options included
-        at = argv.index("build")
-        argv, passthrough = argv[: at + 1], argv[at + 1 :]
     try:
+        if _nothing_due(argv):  # first: the cron's common case, before building the parser
+            print("nothing to load: every dataset asked for is up to date")
+            return 0
+        parser = build_parser()
+        passthrough: list[str] = []
+        if "build" in argv:  # everything after `build` belongs to dbt, options included
+            at = argv.index("build")
+            argv, passthrough = argv[: at + 1], argv[at + 1 :]
         args = parser.parse_args(argv)
         if args.command == "build":
             args.dbt_args = passthrough
@@ -248,6 +248,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gridwarehouse: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last resort: a bug or a broken machine, never a traceback
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    """One masked line on stderr; the traceback goes to the log file only."""
+    from loaders.logs import log_internal_error
+
+    summary, path = log_internal_error(exc)
+    where = f"details in {path}" if path else "no log file could be written"
+    print(f"gridwarehouse: internal error: {summary}; {where}", file=sys.stderr)
+    return 1
 
 
 def _nothing_due(argv: list[str]) -> bool:
@@ -278,7 +290,11 @@ def _nothing_due(argv: list[str]) -> bool:
     if settings.target != "duckdb":
         return False
     return nothing_due(
-        settings.pipelines_dir, settings.duckdb_path, argv[1], None if all_ else names
+        settings.pipelines_dir,
+        settings.duckdb_path,
+        argv[1],
+        None if all_ else names,
+        lookback=settings.retry_lookback,
     )
 
 

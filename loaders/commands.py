@@ -92,9 +92,16 @@ def load(
         refuse_future_range(window[1], latest_ends(endpoints))
         tasks = range_tasks(endpoints, *window)
     else:
-        states = read_states(settings, "bmrs", [e.name for e in endpoints])
+        now = datetime.now(UTC)
+        states = read_states(
+            settings, "bmrs", [e.name for e in endpoints], now - settings.retry_lookback
+        )
         tasks = incremental_tasks(
-            endpoints, states, trailing=timedelta(minutes=settings.bmrs_trailing_minutes)
+            endpoints,
+            states,
+            trailing=timedelta(minutes=settings.bmrs_trailing_minutes),
+            retry_lookback=settings.retry_lookback,
+            now=now,
         )
     if not tasks:
         print("nothing to load: every dataset asked for is up to date")

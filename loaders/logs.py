@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Iterable
@@ -175,11 +176,16 @@ def prune_logs(folder: Path, keep_days: int, today: datetime | None = None) -> l
     return removed
 
 
-def setup_logging(settings: Settings | None, level: str, command: str = "") -> Redactor:
-    """Console (stderr, readable) and, with settings, the daily JSON-lines file; both masked."""
+def make_redactor(settings: Settings | None) -> Redactor:
+    """The one redactor: the settings' secrets and every secret-named environment variable."""
     secrets = list(settings.secrets.values()) if settings else []
     secrets += [v for k, v in os.environ.items() if _is_secret_name(k)]
-    redact = Redactor(secrets)
+    return Redactor(secrets)
+
+
+def setup_logging(settings: Settings | None, level: str, command: str = "") -> Redactor:
+    """Console (stderr, readable) and, with settings, the daily JSON-lines file; both masked."""
+    redact = make_redactor(settings)
     global _ACTIVE
     _ACTIVE = redact  # the same masking for every other output (see `redact`)
     root = logging.getLogger()
@@ -203,3 +209,52 @@ def _is_secret_name(name: str) -> bool:
     from loaders.settings import SECRET_NAMES, SECRET_SUFFIXES
 
     return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)
+
+
+def log_internal_error(exc: BaseException) -> tuple[str, Path | None]:
+    """Write an unexpected exception's (masked) traceback to the daily log file only, never the
+    console; returns its masked one-line description and the file it went to (None if no file
+    could be written)."""
+    daily = next((h for h in logging.getLogger().handlers if isinstance(h, DailyFileHandler)), None)
+    formatter = daily.formatter if daily else None
+    if not isinstance(formatter, JsonLinesFormatter):
+        formatter = JsonLinesFormatter(make_redactor(_settings_or_none()), command="")
+    record = logging.LogRecord(
+        "loaders.cli", logging.ERROR, __file__, 0, "internal error", None,
+        (type(exc), exc, exc.__traceback__),
+    )  # fmt: skip
+    line = formatter.format(record) + "\n"
+    text = str(exc).strip().splitlines()
+    summary = formatter.redact(f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": "))
+    day = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d")
+    for folder in _log_folders(daily):
+        path = folder / f"gridwarehouse-{day}.jsonl"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as stream:
+                stream.write(line)
+            return summary, path
+        except OSError:
+            continue  # e.g. the data folder itself is what is broken: try the next place
+    return summary, None
+
+
+def _log_folders(daily: DailyFileHandler | None) -> list[Path]:
+    """Where an internal error's details may go: the configured log folder, else (when that
+    is unwritable or unknown) a folder in the system's temporary directory."""
+    folders = [daily.folder] if daily else []
+    if not folders:
+        settings = _settings_or_none()
+        if settings is not None:
+            folders.append(settings.log_dir)
+    folders.append(Path(tempfile.gettempdir()) / "gridwarehouse-logs")
+    return folders
+
+
+def _settings_or_none() -> Settings | None:
+    from loaders.settings import load_settings
+
+    try:
+        return load_settings()
+    except Exception:  # the error being reported may be the settings themselves
+        return None

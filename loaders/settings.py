@@ -92,6 +92,8 @@ class Settings:
     rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     dno_base_urls: Mapping[str, str] = field(default_factory=dict)
     bmrs_trailing_minutes: int = 60
+    # incremental loads fetch again the failed/skipped windows that ended within this long
+    retry_lookback: timedelta = timedelta(days=7)
     bmrs_api_key_param: str = "APIKey"
     isone_api_key_header: str = "X-API-Key"
     bmrs_windows: Mapping[str, timedelta] = field(default_factory=dict)
@@ -391,6 +393,9 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         rates=rates,
         dno_base_urls=dno_base_urls,
         bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int, minimum=0)),
+        retry_lookback=parse_duration(
+            str(get("RETRY_LOOKBACK", "7d")), "GRIDWAREHOUSE_RETRY_LOOKBACK"
+        ),
         bmrs_api_key_param=text("BMRS_API_KEY_PARAM", "APIKey", _TOKEN, "a query parameter name"),
         isone_api_key_header=text("ISONE_API_KEY_HEADER", "X-API-Key", _TOKEN, "a header name"),
         bmrs_windows=parse_window_overrides(str(get("BMRS_WINDOWS", "") or "")),

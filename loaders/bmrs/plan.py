@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from loaders.bmrs.catalogue import DATE, PATH_DATE, PERIOD, SNAPSHOT, Catalogue, Endpoint
 from loaders.bmrs.windows import plan_windows
-from loaders.common.checkpoint import INCREMENTAL_STEP, is_due
-from loaders.common.engine import Task
+from loaders.common.checkpoint import INCREMENTAL_STEP, is_due, retry_due
+from loaders.common.engine import Task, Window
 from loaders.common.ops import OpsState
 from loaders.common.timeutil import floor_to
 from loaders.errors import UsageError
@@ -107,28 +107,58 @@ def incremental_tasks(
     states: dict[str, OpsState],
     *,
     trailing: timedelta,
+    retry_lookback: timedelta = timedelta(0),
     now: datetime | None = None,
 ) -> list[Task]:
     """New windows since each dataset's last loaded window, re-fetching a trailing margin for
-    late revisions; nothing when no new step has elapsed since the last load."""
+    late revisions, plus the windows to fetch again (failed, skipped, or stored before they
+    ended) that ended within `retry_lookback`; nothing when none of these is due."""
     now = now or datetime.now(UTC)
     end = floor_to(now, INCREMENTAL_STEP)
     tasks = []
     for endpoint in endpoints:
         state = states.get(endpoint.name, OpsState())
-        snapshot = endpoint.window == SNAPSHOT
-        if not is_due(
-            snapshot=snapshot,
+        due = is_due(
+            snapshot=endpoint.window == SNAPSHOT,
             refresh=endpoint.refresh,
             last_end=state.last_end,
             last_snapshot=state.last_snapshot,
             now=now,
-        ):
-            continue  # nothing new is due (a whole-list endpoint once per refresh period)
-        if snapshot:
-            tasks.append(Task(endpoint.name, plan_windows(endpoint, end, end)[0]))
+        )
+        if endpoint.window == SNAPSHOT:  # a whole-list endpoint: once per refresh period
+            if due:
+                tasks.append(Task(endpoint.name, plan_windows(endpoint, end, end)[0]))
             continue
-        last = state.last_end
-        start = (last - trailing) if last is not None else end - FIRST_LOAD_LOOKBACK
-        tasks.extend(Task(endpoint.name, w) for w in plan_windows(endpoint, start, end))
+        new: list[Window] = []
+        if due:
+            last = state.last_end
+            start = (last - trailing) if last is not None else end - FIRST_LOAD_LOOKBACK
+            new = plan_windows(endpoint, start, end)
+        span = (_start(new[0]), new[-1].end) if new else None
+        again = _windows_again(endpoint, state, retry_lookback, now, new=span)
+        tasks.extend(Task(endpoint.name, w) for w in sorted(again + new, key=_start))
     return tasks
+
+
+def _windows_again(
+    endpoint: Endpoint,
+    state: OpsState,
+    lookback: timedelta,
+    now: datetime,
+    *,
+    new: tuple[datetime, datetime | None] | None,
+) -> list[Window]:
+    """The windows to fetch again that the new span does not already cover, planned with the
+    endpoint's current window size (so a changed size still covers the failed span)."""
+    planned: dict[tuple[datetime | None, datetime | None], Window] = {}
+    for lo, hi in retry_due(state.retry, lookback=lookback, now=now):
+        for window in plan_windows(endpoint, lo, hi):
+            assert window.start is not None and window.end is not None
+            if new is None or new[1] is None or window.start < new[0] or window.end > new[1]:
+                planned.setdefault((window.start, window.end), window)
+    return list(planned.values())
+
+
+def _start(window: Window) -> datetime:
+    assert window.start is not None
+    return window.start

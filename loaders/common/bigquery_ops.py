@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from loaders.common.ops import LoadLogRow, OpsState, SchemaChange
+from loaders.common.ops import LoadLogRow, OpsState, SchemaChange, classify_window
 from loaders.settings import Settings
 
 _TABLES = {
@@ -134,8 +134,9 @@ def log_batch_bigquery(
 
 
 def read_done_windows_bigquery(
-    settings: Settings, source: str, datasets: Sequence[str]
+    settings: Settings, source: str, datasets: Sequence[str], retry_since: datetime | None = None
 ) -> dict[str, OpsState]:
+    """As ops.read_done_windows, on BigQuery."""
     states = {name: OpsState() for name in datasets}
     if not datasets:
         return states
@@ -145,16 +146,22 @@ def read_done_windows_bigquery(
     for row in query_rows(
         settings,
         f"""
-            select dataset, window_start, window_end from (
-                select dataset, window_start, window_end, status,
+            select dataset, window_start, window_end, status, started_at from (
+                select dataset, window_start, window_end, status, started_at,
                        row_number() over (partition by dataset, window_start, window_end
                                           order by finished_at desc) as rn
                 from {table}
                 where source = {_literal(source)} and dataset in ({names}) and window_start is not null)
-            where rn = 1 and status in ('ok', 'empty', 'fallback')""",
+            where rn = 1 and (status in ('ok', 'empty', 'fallback')
+                or (status in ('failed', 'skipped') and window_end > {_literal(retry_since)}))""",
     ):
-        states[row["dataset"]].done.append(
-            (row["window_start"].astimezone(UTC), row["window_end"].astimezone(UTC))
+        classify_window(
+            states[row["dataset"]],
+            row["window_start"],
+            row["window_end"],
+            row["status"],
+            row["started_at"],
+            retry_since,
         )
     for row in query_rows(
         settings,

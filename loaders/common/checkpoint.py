@@ -33,10 +33,19 @@ def is_due(
     last_snapshot: datetime | None,
     now: datetime,
 ) -> bool:
-    """Whether an incremental run has anything to load for a dataset."""
+    """Whether an incremental run has new windows to load for a dataset (windows to fetch
+    again are asked separately: retry_due)."""
     if snapshot:
         return last_snapshot is None or last_snapshot < floor_time(now, refresh)
     return last_end is None or last_end < floor_time(now, INCREMENTAL_STEP)
+
+
+def retry_due(
+    windows: Sequence[tuple[datetime, datetime]], *, lookback: timedelta, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The windows to fetch again now: those ending within the look-back (or still to end: a
+    forecast window is fetched again every cycle until it has ended, so its latest values land)."""
+    return [(lo, hi) for lo, hi in windows if hi > now - lookback]
 
 
 def cache_path(pipelines_dir: Path, source: str) -> Path:
@@ -68,6 +77,8 @@ def write_cache(
             "last_snapshot": state.last_snapshot.isoformat()
             if state and state.last_snapshot
             else None,
+            # a failed window in the look-back means "not a no-op" (its end is enough to tell)
+            "retry_ends": sorted({hi.isoformat() for _, hi in state.retry}) if state else [],
         }
     body = {"warehouse": _warehouse_id(duckdb_path), "datasets": entries}
     path = cache_path(pipelines_dir, source)
@@ -83,6 +94,8 @@ def nothing_due(
     source: str,
     names: Sequence[str] | None,
     now: datetime | None = None,
+    *,
+    lookback: timedelta,
 ) -> bool:
     """True only when the cache is this warehouse's and no dataset asked for is due
     (`names` None: every dataset of the source). Any doubt answers False."""
@@ -107,6 +120,11 @@ def nothing_due(
             last_snapshot=_parse(entry["last_snapshot"]),
             now=now,
         ):
+            return False
+        if "retry_ends" not in entry:
+            return False  # a cache from before retries were tracked: let the load decide
+        retries = [(end, end) for end in map(_parse, entry["retry_ends"]) if end is not None]
+        if retry_due(retries, lookback=lookback, now=now):
             return False
     return True
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from loaders.common.ops import (
+    DONE_STATUSES,
     LoadLogRow,
     SchemaChange,
     ensure_ops_tables,
@@ -478,12 +479,22 @@ def _refresh_checkpoint(settings: Settings, adapter: Adapter) -> None:
     from loaders.common.ops import read_done_windows
 
     datasets = adapter.describe()
+    retry_since = datetime.now(UTC) - settings.retry_lookback
     con = connect_duckdb(settings)
     try:
-        states = read_done_windows(con, adapter.source, list(datasets))
+        states = read_done_windows(con, adapter.source, list(datasets), retry_since)
     finally:
         con.close()
     write_cache(settings.pipelines_dir, settings.duckdb_path, adapter.source, datasets, states)
+
+
+def _unfinished_note(result: FetchResult) -> list[str]:
+    """A window that had not ended when its fetch started may still grow (a forecast, today's
+    whole-day window): its rows are stored, but it is not done (ops.read_done_windows)."""
+    end = result.task.window.end
+    if result.status not in DONE_STATUSES or end is None or end <= result.started_at:
+        return []
+    return ["not final: the window had not ended when it was fetched; fetched again next cycle"]
 
 
 def _log_batch(
@@ -491,7 +502,7 @@ def _log_batch(
 ) -> None:
     rows, changes = [], []
     for r in batch:
-        notes = "; ".join(r.notes) if r.notes else None
+        notes = "; ".join([*r.notes, *_unfinished_note(r)]) or None
         rows.append(
             LoadLogRow(
                 source=source,

@@ -1,9 +1,14 @@
 """The `ops` tables: the load log (what has been loaded, window by window) and schema changes.
 
 `ops.load_log` is the single source of truth for what is loaded: a window is done when its
-latest row says `ok` or `empty`. Rows are written in the same lock hold as the data they
-describe, right after it commits, so a crash between the two only means a window is fetched
-again (merge keeps that idempotent), never that a window is marked done without its rows.
+latest row says `ok` or `empty` and the window had ended when that load started. A window
+reaching past its load's start (a forecast, today's whole-day window) is stored but may still
+grow, so it is fetched again; so are windows whose latest row is `failed` or `skipped`, within
+a look-back (GRIDWAREHOUSE_RETRY_LOOKBACK), so a transient failure heals on the next cycle.
+
+Rows are written in the same lock hold as the data they describe, right after it commits, so a
+crash between the two only means a window is fetched again (merge keeps that idempotent), never
+that a window is marked done without its rows.
 """
 
 from __future__ import annotations
@@ -128,6 +133,9 @@ class OpsState:
     """What the load log says about one dataset, read once per run."""
 
     done: list[tuple[datetime, datetime]] = field(default_factory=list)
+    # windows to fetch again: their latest row failed or was skipped, or was stored before the
+    # window ended (only those ending after the look-back given to read_done_windows)
+    retry: list[tuple[datetime, datetime]] = field(default_factory=list)
     last_snapshot: datetime | None = None  # when a whole-list (no window) load last succeeded
 
     @property
@@ -179,28 +187,32 @@ def write_schema_changes(con: Any, changes: Iterable[SchemaChange], run_id: str)
     return added
 
 
-def read_done_windows(con: Any, source: str, datasets: Sequence[str]) -> dict[str, OpsState]:
-    """Done windows per dataset: windows whose latest load_log row is ok/empty/fallback."""
+def read_done_windows(
+    con: Any, source: str, datasets: Sequence[str], retry_since: datetime | None = None
+) -> dict[str, OpsState]:
+    """Done windows per dataset (latest load_log row ok/empty/fallback, stored after the window
+    ended) and, with `retry_since`, the windows ending after it that must be fetched again."""
     states = {name: OpsState() for name in datasets}
     if not datasets or not _has_ops(con):
         return states
     rows = con.execute(
         """
-        select dataset, window_start, window_end
+        select dataset, window_start, window_end, status, started_at
         from (
-            select dataset, window_start, window_end, status,
+            select dataset, window_start, window_end, status, started_at,
                    row_number() over (partition by dataset, window_start, window_end
                                       order by finished_at desc) as rn
             from ops.load_log
             where source = ? and dataset in (select unnest(?::varchar[]))
               and window_start is not null
         )
-        where rn = 1 and status in ('ok', 'empty', 'fallback')
+        where rn = 1 and (status in ('ok', 'empty', 'fallback')
+                          or (status in ('failed', 'skipped') and window_end > ?::timestamptz))
         """,
-        [source, list(datasets)],
+        [source, list(datasets), retry_since],
     ).fetchall()
-    for dataset, start, end in rows:
-        states[dataset].done.append((start.astimezone(UTC), end.astimezone(UTC)))
+    for dataset, start, end, status, started_at in rows:
+        classify_window(states[dataset], start, end, status, started_at, retry_since)
     snapshots = con.execute(
         "select dataset, max(finished_at) from ops.load_log where source = ? and window_start is null "
         "and status in ('ok', 'empty', 'fallback') and dataset in (select unnest(?::varchar[])) "
@@ -212,6 +224,23 @@ def read_done_windows(con: Any, source: str, datasets: Sequence[str]) -> dict[st
     return states
 
 
+def classify_window(
+    state: OpsState,
+    start: datetime,
+    end: datetime,
+    status: str,
+    started_at: datetime,
+    retry_since: datetime | None,
+) -> None:
+    """File one window's latest row under done, retry, or neither (old failures). Only failed
+    and skipped rows are retried here: forbidden/needs_token have their own re-ask rules."""
+    start, end, started_at = (t.astimezone(UTC) for t in (start, end, started_at))
+    if status in DONE_STATUSES and end <= started_at:
+        state.done.append((start, end))
+    elif retry_since is not None and end > retry_since:
+        state.retry.append((start, end))
+
+
 def _has_ops(con: Any) -> bool:
     return bool(
         con.execute(
@@ -221,18 +250,21 @@ def _has_ops(con: Any) -> bool:
     )
 
 
-def read_states(settings: Any, source: str, datasets: Sequence[str]) -> dict[str, OpsState]:
-    """Done windows per dataset from the configured warehouse (empty when nothing is loaded)."""
+def read_states(
+    settings: Any, source: str, datasets: Sequence[str], retry_since: datetime | None = None
+) -> dict[str, OpsState]:
+    """Done windows per dataset from the configured warehouse (empty when nothing is loaded);
+    with `retry_since`, the windows ending after it to fetch again."""
     if settings.target != "duckdb":
         from loaders.common.bigquery_ops import read_done_windows_bigquery
 
-        return read_done_windows_bigquery(settings, source, datasets)
+        return read_done_windows_bigquery(settings, source, datasets, retry_since)
     if not settings.duckdb_path.exists():
         return {name: OpsState() for name in datasets}
     from loaders.common.warehouse import connect_duckdb
 
     con = connect_duckdb(settings, read_only=True, ops_only=True)
     try:
-        return read_done_windows(con, source, datasets)
+        return read_done_windows(con, source, datasets, retry_since)
     finally:
         con.close()

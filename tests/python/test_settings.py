@@ -93,6 +93,7 @@ def test_bad_settings_name_the_variable(tmp_path: Path, env, message):
         ({"GRIDWAREHOUSE_STALE_AFTER": "bmsr=2h"}, "GRIDWAREHOUSE_STALE_AFTER: 'bmsr'"),
         ({"GRIDWAREHOUSE_RUN_EVERY": "neso=2x"}, r"GRIDWAREHOUSE_RUN_EVERY\[neso\]"),
         ({"GRIDWAREHOUSE_RUN_EVERY": "nesso=2h"}, "GRIDWAREHOUSE_RUN_EVERY: 'nesso'"),
+        ({"GRIDWAREHOUSE_RETRY_LOOKBACK": "7"}, "GRIDWAREHOUSE_RETRY_LOOKBACK: '7' is not a dur"),
         ({"GRIDWAREHOUSE_BMRS_API_KEY_PARAM": "api key"}, "GRIDWAREHOUSE_BMRS_API_KEY_PARAM"),
         ({"GRIDWAREHOUSE_ISONE_API_KEY_HEADER": "X:Key"}, "GRIDWAREHOUSE_ISONE_API_KEY_HEADER"),
         ({"GRIDWAREHOUSE_BQ_DATASET_PREFIX": "my-prefix"}, "GRIDWAREHOUSE_BQ_DATASET_PREFIX"),
@@ -130,9 +131,11 @@ def test_well_formed_settings_are_accepted(tmp_path: Path):
             "IRIS_CLIENT_SECRET_EXPIRES": "2027-03-31T00:00:00Z",
             "SMTP_PORT": "465",
             "GRIDWAREHOUSE_ALERT_EMAIL": "ops@example.org",
+            "GRIDWAREHOUSE_RETRY_LOOKBACK": "36h",
         },
         cwd=tmp_path,
     )
     assert settings.http_retry_after_max_s == 900.0
+    assert settings.retry_lookback.total_seconds() == 36 * 3600
     assert settings.stale_after["bmrs.bod"].total_seconds() == 1800
     assert str(settings.iris_secret_expires) == "2027-03-31"
