@@ -52,6 +52,17 @@ def test_loading_the_same_range_twice_leaves_row_counts_unchanged(cli):
     assert cli.query("select count(*) from ops.load_log where dataset = 'BOALF'")[0][0] == 4
 
 
+def test_no_dlt_staging_schema_is_left_beside_the_raw_ones(cli):
+    """dlt merges through raw_bmrs_staging; BI users must only see the real schemas, and a
+    second merge load (which needs the staging schema again) still works."""
+    for _ in range(2):
+        assert load(cli, "BOALF").returncode == 0
+        schemas = {r[0] for r in cli.query("select schema_name from information_schema.schemata")}
+        assert "raw_bmrs" in schemas
+        assert [s for s in schemas if "staging" in s and s.startswith("raw_")] == []
+    assert cli.count("raw_bmrs.boalf") == 1000
+
+
 def test_raw_rows_carry_the_standard_columns(cli):
     assert load(cli, "BOALF").returncode == 0
     row = cli.query(
