@@ -98,6 +98,11 @@ class Endpoint:
         return size
 
     @property
+    def cardinality(self) -> str:
+        """Rows a complete settlement day holds: per_period, per_5_minutes, per_day or events."""
+        return hints.cardinality(self.name, self.keys)
+
+    @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
