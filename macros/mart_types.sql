@@ -33,3 +33,12 @@
     {{ return(['HUGEINT', 'UHUGEINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'UINTEGER',
                'USMALLINT', 'UTINYINT']) }}
 {%- endmacro %}
+
+{#
+    sum() of a whole-number column (a count) as BIGINT / INT64 on every engine. DuckDB's sum() of
+    integers is HUGEINT and the BigQuery emulator's NUMERIC; casting at the sum keeps a count
+    column one integer type wherever it is built (assert_mart_column_types checks both).
+#}
+{% macro sum_as_bigint(expression) -%}
+    cast(sum({{ expression }}) as {{ dbt.type_bigint() }})
+{%- endmacro %}

@@ -20,8 +20,8 @@ daily as (
         max(lead_party_name) as lead_party_name,
         max(fuel_type) as fuel_type,
         max(gsp_group_id) as gsp_group_id,
-        sum(acceptance_count) as acceptance_count,
-        sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
+        {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
+        {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
         sum(accepted_level_mwh) as accepted_level_mwh,
         sum(case when so_flagged_acceptance_count > 0 then accepted_level_mwh else 0 end) as so_flagged_level_mwh
     from acceptances

@@ -6,7 +6,7 @@ select
     max(fuel_type) as fuel_type,
     max(gsp_group_id) as gsp_group_id,
     count(distinct settlement_date) as days_with_actions,
-    sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
+    {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
     sum(abs(so_flagged_level_mwh)) as so_flagged_energy_mwh,
     sum(estimated_cost_gbp) as estimated_cost_gbp,
     rank() over (order by sum(abs(so_flagged_level_mwh)) desc) as constraint_rank

@@ -8,7 +8,7 @@ select
     max(activity_date) as last_date,
     sum(accepted_level_mwh) as accepted_level_mwh,
     sum(flexibility_mwh) as flexibility_mwh,
-    sum(outages_started) as outages_started,
+    {{ sum_as_bigint('outages_started') }} as outages_started,
     case
         when count(flexibility_mwh) >= 3 then corr(accepted_level_mwh, flexibility_mwh)
     end as correlation_accepted_vs_flexibility,

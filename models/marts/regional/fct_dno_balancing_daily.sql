@@ -9,8 +9,8 @@ balancing as (
     select
         dno_group,
         settlement_date as activity_date,
-        sum(acceptance_count) as acceptance_count,
-        sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
+        {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
+        {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
         sum(accepted_level_mwh) as accepted_level_mwh
     from {{ ref('fct_regional_daily') }}
     where dno_group is not null
@@ -37,7 +37,7 @@ outages as (
         dno as dno_group,
         cast(start_utc as date) as activity_date,
         count(*) as outages_started,
-        sum(customers_affected) as customers_affected
+        {{ sum_as_bigint('customers_affected') }} as customers_affected
     from {{ ref('stg_dno__outages') }}
     where start_utc is not null
     group by 1, 2
