@@ -264,3 +264,21 @@ def test_the_catalogue_lists_every_dataset_endpoint_of_the_spec():
     }
     missing = dataset_codes - {e.name for e in CATALOGUE}
     assert not missing, f"dataset endpoints not loadable: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("FUELHH", "per_period"),
+        ("SYSTEM_PRICES", "per_period"),
+        ("FUELINST", "per_5_minutes"),
+        ("DEMAND_PEAK", "per_day"),
+        ("FORECAST_GENERATION_WIND_PEAK", "per_day"),
+        ("BOALF", "events"),
+        ("NTB", "events"),
+        ("DISBSAD", "events"),
+    ],
+)
+def test_each_dataset_has_the_cardinality_of_a_complete_settlement_day(name, expected):
+    """What fct_dataset_completeness_daily expects of a day (macros/generated lists it)."""
+    assert CATALOGUE.get(name).cardinality == expected
