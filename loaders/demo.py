@@ -33,6 +33,15 @@ DEMO_DATASETS = (
     "FORECAST_GENERATION_WIND_PEAK",
     "BMUNITS",
 )
+# Recorded real data on other days: (datasets, from, to), each a range of whole settlement days
+DEMO_SETTLEMENT_DAYS = (
+    # FUELHH CSV export (SP2-11 of 6 Feb 2025): generation mix and interconnector flows
+    (("FUELHH",), datetime(2025, 2, 6, tzinfo=UTC), datetime(2025, 2, 7, tzinfo=UTC)),
+    # system prices with all 22 fields (SP33 of 5 Feb to SP31 of 6 Feb 2025): the imbalance marts
+    (("SYSTEM_PRICES",), datetime(2025, 2, 5, tzinfo=UTC), datetime(2025, 2, 7, tzinfo=UTC)),
+    # a FUELINST stream capture (17:45 UTC, 12 Feb 2024): five-minute generation by fuel type
+    (("FUELINST",), datetime(2024, 2, 12, tzinfo=UTC), datetime(2024, 2, 13, tzinfo=UTC)),
+)
 # ISO-NE: the recorded market days (incl. the spring-forward day, 2024-03-10) and load zones
 ISONE_RANGES = (("2024-03-09", "2024-03-11"), ("2024-11-02", "2024-11-03"))
 ISONE_DATASETS = (
@@ -83,6 +92,8 @@ def run_demo(data_dir: str = "data/demo") -> int:
         tasks = range_tasks(endpoints, DEMO_FROM, DEMO_TO) + range_tasks(
             disbsad, datetime(2024, 5, 1, 18, 30, tzinfo=UTC), datetime(2024, 5, 1, 19, tzinfo=UTC)
         )
+        for names, start, end in DEMO_SETTLEMENT_DAYS:
+            tasks += range_tasks(resolve_datasets(load_catalogue(), names, False), start, end)
         summary = run_bmrs(settings, tasks)
         print_summary(summary)
         if summary.exit_code:
@@ -143,11 +154,15 @@ def _report(duckdb_path: Path) -> None:
             "order by 1, 2"
         ).fetchall()
         print("\nRows per table:")
+        empty_marts = []
         for schema, table in tables:
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             print(f"  {schema + '.' + table:<48} {count:>9,}")
+            if schema == "marts" and count == 0:
+                empty_marts.append(table)
     finally:
         con.close()
+    _report_empty_marts(empty_marts)
     docs = PROJECT_ROOT / "target" / "index.html"
     print(f"""
 Done. The warehouse is {duckdb_path.resolve()}
@@ -157,6 +172,35 @@ Done. The warehouse is {duckdb_path.resolve()}
               serve it: uv run python -m loaders.common.docs --no-generate   (prints the URL)
   pipelines:  uv run dlt pipeline --pipelines-dir {duckdb_path.parent / "pipelines"} bmrs info
 """)
+
+
+def _report_empty_marts(empty: list[str]) -> None:
+    """Name every mart the recorded real data leaves empty, and the dataset that would fill it
+    (the model's `meta.filled_by` in its YAML, as the docs site shows it)."""
+    if not empty:
+        print("\nEvery mart has rows.")
+        return
+    filled_by = _marts_filled_by()
+    print(f"\n{len(empty)} mart(s) stay empty: no real recording of the data that fills them")
+    for mart in empty:
+        print(f"  marts.{mart}: {filled_by.get(mart, 'see its docs')}")
+
+
+def _marts_filled_by() -> dict[str, str]:
+    """Mart name -> meta.filled_by, from the manifest `dbt build` just wrote."""
+    import json
+    import os
+
+    target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
+    manifest = target / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
+    return {
+        node["name"]: " ".join(node["meta"]["filled_by"].split())
+        for node in nodes.values()
+        if node.get("resource_type") == "model" and node.get("meta", {}).get("filled_by")
+    }
 
 
 def _say(text: str) -> None:

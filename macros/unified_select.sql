@@ -46,7 +46,7 @@
 
 {% macro unified_value(present, kind) -%}
     {%- set types = {
-        'number': dbt.type_float(), 'integer': dbt.type_bigint(), 'string': dbt.type_string(),
+        'number': type_double(), 'integer': dbt.type_bigint(), 'string': dbt.type_string(),
         'date': 'date', 'timestamp': type_timestamptz()} -%}
     {%- if not present -%}
         cast(null as {{ dbt.type_timestamp() if kind == 'timestamp' else types[kind] }})

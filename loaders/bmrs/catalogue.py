@@ -74,6 +74,9 @@ class Endpoint:
     cursor_field: str | None = None
     stream: bool = False
     fixed_params: tuple[tuple[str, str], ...] = ()
+    # settlementDateFrom/To, when a publish-time endpoint also filters by settlement date: a
+    # range load asks by settlement day, as a publish window misses a day's first and last periods
+    settlement_params: tuple[str, str] | None = None
     example: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -118,6 +121,11 @@ class Endpoint:
             if phrase in text:
                 return horizon
         return hints.DEFAULT_FORECAST_HORIZON
+
+    @property
+    def cardinality(self) -> str:
+        """Rows a complete settlement day holds: per_period, per_5_minutes, per_day or events."""
+        return hints.cardinality(self.name, self.keys)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -394,5 +402,22 @@ def _build(
         published_field=hint.get("published")
         or next((f for f in hints.PUBLISHED_FIELDS if f in types), None),
         refresh=hint.get("refresh", hints.SNAPSHOT_REFRESH),
+        settlement_params=_settlement_params(op, lo, types),
         example=_example_records(_json_content(op)),
     )
+
+
+_SETTLEMENT_PARAMS = ("settlementDateFrom", "settlementDateTo")
+
+
+def _settlement_params(
+    op: dict[str, Any], lo: str | None, types: dict[str, str]
+) -> tuple[str, str] | None:
+    """The settlement-date filter of a publish-time endpoint whose records carry their settlement
+    date and period (FUELHH, FUELINST, ...); None for every other endpoint."""
+    names = {p.get("name") for p in op.get("parameters", [])}
+    if lo != "publishDateTimeFrom" or not set(_SETTLEMENT_PARAMS) <= names:
+        return None
+    if types.get("settlementDate") != "date" or "settlementPeriod" not in types:
+        return None
+    return _SETTLEMENT_PARAMS

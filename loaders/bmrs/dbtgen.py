@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from loaders.bmrs import hints
 from loaders.bmrs.catalogue import Endpoint, load_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -182,7 +183,8 @@ MACRO_PATH = PROJECT_ROOT / "macros" / "generated" / "settlement_datasets.sql"
 
 def settlement_datasets_macro(endpoints: list[Endpoint]) -> str:
     """A macro listing every BMRS staging model keyed by settlement date and period (for the
-    completeness mart): a static list, so dbt sees each ref when it parses the project."""
+    completeness mart) with the column that counts a day's slots and the catalogue's expected
+    cardinality: a static list, so dbt sees each ref when it parses the project."""
     entries = []
     for e in endpoints:
         names = set(e.field_names)
@@ -194,7 +196,11 @@ def settlement_datasets_macro(endpoints: list[Endpoint]) -> str:
             else ("settlement_period_from" if "settlementPeriodFrom" in names else None)
         )
         if period and dict((f.name, f.type) for f in e.fields).get("settlementDate") == "date":
-            entries.append(f"        ('{e.name}', '{model_name(e)}', '{period}')")
+            # five-minute data is counted by its start times, everything else by its periods
+            slot = "start_time_utc" if e.cardinality == hints.PER_5_MINUTES else period
+            entries.append(
+                f"        ('{e.name}', '{model_name(e)}', '{period}', '{slot}', '{e.cardinality}')"
+            )
     body = ",\n".join(entries)
     return (
         HEADER.replace("-- ", "{# ", 1).replace("\n-- ", "\n   ").rstrip() + " #}\n"

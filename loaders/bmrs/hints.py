@@ -62,6 +62,28 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {"bidOffer": ("bid", "offer")}
 # Endpoints that return records but are views of data loaded elsewhere, or service probes.
 EXCLUDED_PATHS: frozenset[str] = frozenset({"/health"})
 
+# What a complete settlement day of a dataset holds, for fct_dataset_completeness_daily: rows for
+# every settlement period unless named here or event-like. Unit- and action-level data (a row
+# only when a unit submits, or is instructed, or an action is taken) has no expected count:
+# such a day is only "loaded or not".
+PER_PERIOD, PER_5_MINUTES, PER_DAY, EVENTS = "per_period", "per_5_minutes", "per_day", "events"
+CARDINALITY: dict[str, str] = {
+    "FUELINST": PER_5_MINUTES,  # five-minute averages: 6 start times per settlement period
+    "DEMAND_PEAK": PER_DAY,  # the day's peak period only
+    "FORECAST_DEMAND_DAY_AHEAD_PEAK": PER_DAY,
+    "FORECAST_GENERATION_WIND_PEAK": PER_DAY,
+}
+# A natural key with one of these fields identifies a unit's submission or an action: events.
+_EVENT_KEY_FIELDS = frozenset({"nationalGridBmUnit", "bmUnit", "acceptanceNumber", "id"})
+
+
+def cardinality(dataset: str, keys: tuple[str, ...]) -> str:
+    """How many rows a complete settlement day of a dataset has (see CARDINALITY)."""
+    if dataset in CARDINALITY:
+        return CARDINALITY[dataset]
+    return EVENTS if _EVENT_KEY_FIELDS.intersection(keys) else PER_PERIOD
+
+
 _BMU_TIME = ["nationalGridBmUnit", "timeFrom"]
 
 # Per dataset: keys (API field names, in order), window (timedelta), max_window, types

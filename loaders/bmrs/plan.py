@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from loaders.bmrs.catalogue import DATE, PATH_DATE, PERIOD, SNAPSHOT, Catalogue, Endpoint
-from loaders.bmrs.windows import plan_windows
+from loaders.bmrs.windows import is_midnight_range, plan_windows, settlement_day_tasks
 from loaders.common.checkpoint import INCREMENTAL_STEP, is_due, retry_due
 from loaders.common.engine import Task, Window
 from loaders.common.ops import OpsState
@@ -95,11 +95,25 @@ def _named(catalogue: Catalogue, names: Sequence[str], all_: bool) -> list[Endpo
     return list(seen.values())
 
 
-def range_tasks(endpoints: Sequence[Endpoint], start: datetime, end: datetime) -> list[Task]:
-    """Every window of [start, end) for each endpoint."""
+def range_tasks(
+    endpoints: Sequence[Endpoint],
+    start: datetime,
+    end: datetime,
+    *,
+    settlement_days: bool = True,
+) -> list[Task]:
+    """Every window of [start, end) for each endpoint. A range of dates of a dataset that the
+    API also filters by settlement date loads whole settlement days by settlement date (unless
+    `settlement_days` is False: the IRIS gap fill wants exactly the publish-time gap)."""
     if start >= end:
         raise UsageError(f"--from {start:%Y-%m-%dT%H:%MZ} is not before --to {end:%Y-%m-%dT%H:%MZ}")
-    return [Task(e.name, w) for e in endpoints for w in plan_windows(e, start, end)]
+    tasks = []
+    for e in endpoints:
+        if settlement_days and e.settlement_params and is_midnight_range(start, end):
+            tasks += settlement_day_tasks(e, start, end)
+        else:
+            tasks += [Task(e.name, w) for w in plan_windows(e, start, end)]
+    return tasks
 
 
 def incremental_tasks(

@@ -12,7 +12,7 @@ import orjson
 import pyarrow as pa
 
 from loaders.bmrs.catalogue import SCALAR_FIELD, SNAPSHOT, Catalogue, Endpoint, load_catalogue
-from loaders.bmrs.windows import plan_windows, request_for
+from loaders.bmrs.windows import by_settlement_date, plan_windows, request_for
 from loaders.common.engine import FetchResult, Task
 from loaders.common.http import (
     HttpClient,
@@ -112,7 +112,7 @@ class BmrsAdapter:
 
     def fetch(self, task: Task) -> FetchResult:
         endpoint = self.catalogue.get(task.dataset)
-        path, params = request_for(endpoint, task.window)
+        path, params = request_for(endpoint, task.window, settlement_days=by_settlement_date(task))
         result = FetchResult(task=task, status="ok", started_at=datetime.now(UTC))
         try:
             converted, result.attempts = self.client.fetch(

@@ -31,6 +31,7 @@ from loaders.common.ops import (
 from loaders.common.warehouse import (
     connect_duckdb,
     dlt_pipeline,
+    load_package,
     prune_loaded_packages,
     run_lock,
     write_lock,
@@ -406,7 +407,7 @@ class _Committer:
             _warehouse_open(self.settings),
         ):
             if pipeline is not None:
-                info = pipeline.load()
+                info = load_package(self.settings, pipeline)
                 load_id = info.loads_ids[-1] if info.loads_ids else None
             _log_batch(self.settings, batch, self.run_id, self.adapter.source, load_id)
             if self.settings.target == "duckdb":

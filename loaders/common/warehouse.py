@@ -299,10 +299,18 @@ def dataset_name(settings: Settings, schema: str) -> str:
     return schema
 
 
+BIGQUERY_STAGING_LAYOUT = "_%s_staging"
+# dlt's default layout, which the DuckDB destination keeps
+DUCKDB_STAGING_LAYOUT = "%s_staging"
+
 # dlt settings every pipeline here needs: `_dlt_load_id` on Arrow rows (the contract's raw
 # columns), and no telemetry calls from machines that may be offline.
 DLT_DEFAULTS = {
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+    # dlt merges through a staging dataset beside each raw one; BI users must not see it.
+    # BigQuery hides datasets whose names start with "_"; DuckDB cannot hide a schema, so
+    # load_package drops it after each load instead.
+    "DESTINATION__BIGQUERY__STAGING_DATASET_NAME_LAYOUT": BIGQUERY_STAGING_LAYOUT,
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "LOAD__DELETE_COMPLETED_JOBS": "true",
 }
@@ -324,6 +332,21 @@ def dlt_pipeline(settings: Settings, name: str, schema: str) -> Any:
         destination=dlt_destination(settings),
         dataset_name=dataset_name(settings, schema),
     )
+
+
+def load_package(settings: Settings, pipeline: Any) -> Any:
+    """dlt's load step (under the caller's write lock), then on DuckDB drop the merge staging
+    schema it leaves behind: dlt truncates and recreates its tables at every load anyway, and
+    a `raw_bmrs_staging` beside `raw_bmrs` would show BI users a half-copy of the raw data."""
+    info = pipeline.load()
+    if settings.target == "duckdb":
+        staging = DUCKDB_STAGING_LAYOUT % pipeline.dataset_name
+        con = connect_duckdb(settings)
+        try:
+            con.execute(f'drop schema if exists "{staging}" cascade')
+        finally:
+            con.close()
+    return info
 
 
 def prune_loaded_packages(settings: Settings, pipeline_name: str) -> int:

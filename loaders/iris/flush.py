@@ -41,6 +41,7 @@ from loaders.common.records import RecordError, TypeDrift, snake_case
 from loaders.common.warehouse import (
     connect_duckdb,
     dlt_pipeline,
+    load_package,
     prune_loaded_packages,
     write_lock,
 )
@@ -223,7 +224,7 @@ class Flusher:
                 pipeline = self.pipeline()
                 pipeline.extract(resources)
                 pipeline.normalize()
-                info = pipeline.load()
+                info = load_package(self.settings, pipeline)
                 load_id = info.loads_ids[-1] if info.loads_ids else None
             self._log(groups, stats, load_id, loaded_at)
         # a crash here (the whole service: this worker and its receiver) re-flushes these files

@@ -84,7 +84,7 @@ class GapFiller:
             endpoints = resolve_datasets(
                 self.catalogue, [endpoint.name], False, self.settings.bmrs_windows
             )
-            tasks += range_tasks(endpoints, start, end)
+            tasks += range_tasks(endpoints, start, end, settlement_days=False)
         if not tasks:
             return None
         log.info(

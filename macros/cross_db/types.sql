@@ -12,10 +12,26 @@
 {%- endmacro %}
 
 
+{# A 64-bit float for money, energy and measurements: DuckDB DOUBLE, BigQuery FLOAT64.
+   dbt.type_float() is DuckDB's 32-bit FLOAT (122.17 would read back as 122.16999817), so the
+   project never uses it. #}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro bigquery__type_double() -%}
+    float64
+{%- endmacro %}
+
+
 {# SQL type of a raw column from its logical type in the loader's catalogue. #}
 {% macro raw_type(logical) -%}
     {%- if logical == 'integer' -%} {{ dbt.type_bigint() }}
-    {%- elif logical == 'number' -%} {{ dbt.type_float() }}
+    {%- elif logical == 'number' -%} {{ type_double() }}
     {%- elif logical == 'boolean' -%} {{ dbt.type_boolean() }}
     {%- elif logical == 'timestamp' -%} {{ type_timestamptz() }}
     {%- elif logical == 'date' -%} date
@@ -37,17 +53,3 @@
     * except ({{ column }})
 {%- endmacro %}
 
-
-{# A 64-bit float for energy and money: DuckDB DOUBLE, BigQuery FLOAT64 (dbt.type_float() is a
-    32-bit FLOAT on DuckDB). #}
-{% macro type_double() -%}
-    {{ return(adapter.dispatch('type_double')()) }}
-{%- endmacro %}
-
-{% macro default__type_double() -%}
-    double
-{%- endmacro %}
-
-{% macro bigquery__type_double() -%}
-    float64
-{%- endmacro %}

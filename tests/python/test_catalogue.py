@@ -16,8 +16,9 @@ import pyarrow.compute as pc
 import pytest
 
 from loaders.bmrs.catalogue import DATETIME, PATH_DATE, SNAPSHOT, load_catalogue
+from loaders.bmrs.plan import range_tasks
 from loaders.bmrs.source import BmrsAdapter, schema_changes
-from loaders.bmrs.windows import plan_windows, request_for
+from loaders.bmrs.windows import by_settlement_date, plan_windows, request_for
 from loaders.common.engine import one_row_per_key
 from loaders.common.jsonrows import convert
 from loaders.common.records import TypeDrift
@@ -113,6 +114,42 @@ def convert_records(endpoint, records, **kw):
         loaded_at=NOW,
         **kw,
     )
+
+
+def test_a_date_range_of_fuelhh_asks_for_whole_settlement_days():
+    """SP1 of a BST day starts at 23:00 UTC the day before: a publish window of the UTC day
+    misses it, so a date range asks by settlement date, one day per task, and the task's window
+    is the day's UTC span (46 periods on the spring clock change)."""
+    fuelhh = load_catalogue().get("FUELHH")
+    tasks = range_tasks(
+        [fuelhh], datetime(2024, 3, 31, tzinfo=UTC), datetime(2024, 4, 2, tzinfo=UTC)
+    )
+    assert [(t.window.start, t.window.end) for t in tasks] == [
+        (datetime(2024, 3, 31, 0, tzinfo=UTC), datetime(2024, 3, 31, 23, tzinfo=UTC)),
+        (datetime(2024, 3, 31, 23, tzinfo=UTC), datetime(2024, 4, 1, 23, tzinfo=UTC)),
+    ]
+    assert [
+        request_for(fuelhh, t.window, settlement_days=by_settlement_date(t)) for t in tasks
+    ] == [
+        ("/datasets/FUELHH/stream", {"settlementDateFrom": d, "settlementDateTo": d})
+        for d in ("2024-03-31", "2024-04-01")
+    ]
+
+
+def test_a_range_with_times_or_without_a_settlement_filter_keeps_publish_windows():
+    catalogue = load_catalogue()
+    at_times = range_tasks(
+        [catalogue.get("FUELHH")],
+        datetime(2024, 5, 1, 6, tzinfo=UTC),
+        datetime(2024, 5, 1, 9, tzinfo=UTC),
+    )
+    atl = range_tasks(
+        [catalogue.get("ATL")], datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 2, tzinfo=UTC)
+    )
+    for task in at_times + atl:
+        assert not by_settlement_date(task)
+        _, params = request_for(catalogue.get(task.dataset), task.window)
+        assert "publishDateTimeFrom" in params
 
 
 @pytest.mark.parametrize(
@@ -227,3 +264,21 @@ def test_the_catalogue_lists_every_dataset_endpoint_of_the_spec():
     }
     missing = dataset_codes - {e.name for e in CATALOGUE}
     assert not missing, f"dataset endpoints not loadable: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("FUELHH", "per_period"),
+        ("SYSTEM_PRICES", "per_period"),
+        ("FUELINST", "per_5_minutes"),
+        ("DEMAND_PEAK", "per_day"),
+        ("FORECAST_GENERATION_WIND_PEAK", "per_day"),
+        ("BOALF", "events"),
+        ("NTB", "events"),
+        ("DISBSAD", "events"),
+    ],
+)
+def test_each_dataset_has_the_cardinality_of_a_complete_settlement_day(name, expected):
+    """What fct_dataset_completeness_daily expects of a day (macros/generated lists it)."""
+    assert CATALOGUE.get(name).cardinality == expected

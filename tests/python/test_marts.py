@@ -114,6 +114,20 @@ def test_constraint_daily_energy_per_unit_matches_the_recorded_acceptances(marts
     assert all(abs(actual[k] - expected[k]) < 1e-6 for k in expected)
 
 
+def test_dno_figures_are_null_not_zero_where_no_dno_data_was_loaded(marts):
+    """Only UKPN power flows are loaded here: no DNO published flexibility or outages, so those
+    figures are unknown (NULL) on every day the balancing side has, never 0."""
+    days, flexibility, events, outages = marts.query(
+        "select count(*), count(flexibility_mwh), count(flexibility_events), "
+        "count(outages_started) from marts.fct_dno_balancing_daily"
+    )[0]
+    assert days > 0 and (flexibility, events, outages) == (0, 0, 0)
+    assert marts.query(
+        "select count(flexibility_mwh), count(outages_started), "
+        "count(correlation_accepted_vs_flexibility) from marts.fct_dno_balancing_correlation"
+    ) == [(0, 0, 0)]
+
+
 def test_imbalance_disbsad_cost_matches_the_recorded_actions(marts):
     records = recorded_records("bmrs/DISBSAD/disbsad_details_2024-05-01_sp40.json")
     row = marts.query(

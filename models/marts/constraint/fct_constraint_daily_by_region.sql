@@ -8,7 +8,7 @@ regional as (
         settlement_date,
         coalesce(gsp_group_id, 'transmission') as gsp_group_id,
         count(distinct national_grid_bm_unit) as units,
-        sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
+        {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
         sum(so_flagged_instructed_energy_mwh) as so_flagged_instructed_energy_mwh,
         sum(so_flagged_volume_mwh) as so_flagged_volume_mwh,
         sum(so_flagged_energy_mwh) as so_flagged_energy_mwh,

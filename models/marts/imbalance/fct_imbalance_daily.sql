@@ -6,9 +6,9 @@ select
     max(system_sell_price_gbp_per_mwh) as max_system_sell_price_gbp_per_mwh,
     min(system_sell_price_gbp_per_mwh) as min_system_sell_price_gbp_per_mwh,
     sum(net_imbalance_volume_mwh) as net_imbalance_volume_mwh,
-    sum(case when net_imbalance_volume_mwh > 0 then 1 else 0 end) as short_periods,
-    sum(case when net_imbalance_volume_mwh < 0 then 1 else 0 end) as long_periods,
-    sum(disbsad_actions) as disbsad_actions,
+    {{ sum_as_bigint('case when net_imbalance_volume_mwh > 0 then 1 else 0 end') }} as short_periods,
+    {{ sum_as_bigint('case when net_imbalance_volume_mwh < 0 then 1 else 0 end') }} as long_periods,
+    {{ sum_as_bigint('disbsad_actions') }} as disbsad_actions,
     sum(disbsad_cost_gbp) as disbsad_cost_gbp,
     sum(disbsad_volume_mwh) as disbsad_volume_mwh
 from {{ ref('fct_imbalance_by_period') }}

@@ -1,30 +1,17 @@
--- Per dataset and settlement day: how many settlement periods should exist (46/48/50 on clock-
--- change days, from the day's local midnights), how many have rows, the gaps, rows, and the first
--- and last period present. Check it before trusting a chart. Datasets: every BMRS staging model
--- keyed by settlement date and period (listed by loaders/bmrs/dbtgen), and NESO historic demand.
+-- Per dataset and settlement day: what a complete day holds (from the catalogue's cardinality and
+-- the day's 46/48/50 periods), what is present, and a verdict that tells "Elexon never published
+-- it" (the known-gap seeds) from "we failed to load it". Check it before trusting a chart.
 {{ config(**partitioned_by_day('settlement_date', ['dataset'])) }}
 
-{%- set neso = [('NESO historic_demand', 'stg_neso__historic_demand', 'settlement_period')] %}
-{%- set datasets = settlement_datasets() + neso %}
 with
 
-per_day as (
-    {% for dataset, model, period in datasets %}
-        select
-            '{{ dataset }}' as dataset,
-            settlement_date,
-            count(distinct {{ period }}) as present_periods,
-            count(*) as row_count,
-            min({{ period }}) as first_period,
-            max({{ period }}) as last_period
-        from {{ ref(model) }}
-        where settlement_date is not null
-        group by settlement_date
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+counted as (
+
+    select * from {{ ref('int_dataset_days_counted') }}
+
 ),
 
-expected as (
+day_length as (
 
     select
         *,
@@ -32,22 +19,73 @@ expected as (
             {{ epoch_seconds(settlement_period_start_utc(
             'cast(' ~ dbt.dateadd('day', 1, 'settlement_date') ~ ' as date)', 1)) }}
             - {{ epoch_seconds(settlement_period_start_utc('settlement_date', 1)) }}
-        ) / 1800) as {{ dbt.type_int() }})
+        ) / 1800) as {{ dbt.type_bigint() }})
             as expected_periods
-    from per_day
+    from counted
+
+),
+
+expected as (
+
+    select
+        *,
+        case expected_cardinality
+            when 'per_period' then expected_periods
+            when 'per_5_minutes' then expected_periods * 6
+            when 'per_day' then 1
+        end as expected_slots
+    from day_length
+
+),
+
+-- the days Elexon left short for good, with the periods it did publish
+known_gaps as (
+
+    select
+        'FUELHH' as dataset,
+        settlement_date,
+        actual as published_periods
+    from {{ ref('fuelhh_known_gaps') }}
+    union all
+    select
+        'SYSTEM_PRICES' as dataset,
+        settlement_date,
+        actual as published_periods
+    from {{ ref('system_price_known_gaps') }}
 
 )
 
 select
-    dataset,
-    settlement_date,
-    expected_periods,
-    present_periods,
-    row_count,
-    first_period,
-    last_period,
-    greatest(expected_periods - present_periods, 0) as missing_periods,
-    present_periods >= expected_periods as is_complete,
-    {{ settlement_period_start_utc('settlement_date', 'first_period') }} as first_period_start_utc,
-    {{ settlement_period_start_utc('settlement_date', 'last_period') }} as last_period_start_utc
+    expected.dataset,
+    expected.settlement_date,
+    expected.expected_cardinality,
+    expected.expected_periods,
+    expected.expected_slots,
+    expected.present_slots,
+    expected.present_periods,
+    expected.row_count,
+    expected.first_period,
+    expected.last_period,
+    known_gaps.published_periods as known_published_periods,
+    case
+        when expected.expected_cardinality in ('per_period', 'per_5_minutes')
+            then greatest(expected.expected_periods - expected.present_periods, 0)
+    end as missing_periods,
+    greatest(expected.expected_slots - expected.present_slots, 0) as missing_slots,
+    case
+        when expected.expected_slots is not null then expected.present_slots >= expected.expected_slots
+    end as is_complete,
+    case
+        when expected.expected_slots is null then 'loaded'
+        when expected.present_slots >= expected.expected_slots then 'complete'
+        -- short, but we hold every period Elexon published that day
+        when expected.present_periods >= known_gaps.published_periods then 'not_published'
+        else 'incomplete'
+    end as completeness_status,
+    {{ settlement_period_start_utc('expected.settlement_date', 'expected.first_period') }}
+        as first_period_start_utc,
+    {{ settlement_period_start_utc('expected.settlement_date', 'expected.last_period') }}
+        as last_period_start_utc
 from expected
+left join known_gaps
+    on expected.dataset = known_gaps.dataset and expected.settlement_date = known_gaps.settlement_date

@@ -1,5 +1,6 @@
 -- How regional balancing activity moves with what each DNO reports, over the loaded days:
--- Pearson correlations (null until there are at least three days with both sides loaded).
+-- Pearson correlations (null until there are at least three days with both sides loaded). The DNO
+-- totals are NULL when that DNO's dataset was never loaded for these days (sum() of NULLs).
 select
     dno_group,
     count(*) as days_compared,
@@ -7,12 +8,12 @@ select
     max(activity_date) as last_date,
     sum(accepted_level_mwh) as accepted_level_mwh,
     sum(flexibility_mwh) as flexibility_mwh,
-    sum(outages_started) as outages_started,
+    {{ sum_as_bigint('outages_started') }} as outages_started,
     case
-        when count(*) >= 3 then corr(accepted_level_mwh, flexibility_mwh)
+        when count(flexibility_mwh) >= 3 then corr(accepted_level_mwh, flexibility_mwh)
     end as correlation_accepted_vs_flexibility,
     case
-        when count(*) >= 3 then corr(so_flagged_acceptance_count, outages_started)
+        when count(outages_started) >= 3 then corr(so_flagged_acceptance_count, outages_started)
     end as correlation_so_flagged_vs_outages
 from {{ ref('fct_dno_balancing_daily') }}
 group by dno_group

@@ -13,8 +13,8 @@ acceptances as (
         settlement_period_start_utc,
         coalesce(gsp_group_id, 'transmission') as gsp_group_id,
         count(*) as units_with_acceptances,
-        sum(acceptance_count) as acceptance_count,
-        sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
+        {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
+        {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
         sum(accepted_level_mwh) as accepted_level_mwh
     from {{ ref('fct_acceptances_by_unit_period') }}
     group by 1, 2, 3, 4

@@ -6,10 +6,10 @@ select
     dno_group,
     settlement_date,
     count(*) as periods_with_activity,
-    sum(acceptance_count) as acceptance_count,
-    sum(so_flagged_acceptance_count) as so_flagged_acceptance_count,
+    {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
+    {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
     sum(accepted_level_mwh) as accepted_level_mwh,
-    sum(bid_offer_pairs) as bid_offer_pairs,
+    {{ sum_as_bigint('bid_offer_pairs') }} as bid_offer_pairs,
     sum(metered_mwh) as metered_mwh
 from {{ ref('fct_regional_balancing_by_period') }}
 group by 1, 2, 3, 4, 5

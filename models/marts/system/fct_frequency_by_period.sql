@@ -23,6 +23,7 @@ select
     max(frequency) as max_frequency_hz,
     avg(frequency) as mean_frequency_hz,
     stddev_samp(frequency) as stddev_frequency_hz,
-    sum(case when frequency < 49.8 or frequency > 50.2 then 1 else 0 end) as readings_outside_operational_limits
+    {{ sum_as_bigint('case when frequency < 49.8 or frequency > 50.2 then 1 else 0 end') }}
+        as readings_outside_operational_limits
 from readings
 group by 1, 2

@@ -17,8 +17,9 @@ select
     settlement_period,
     settlement_period_start_utc,
     fuel_type,
-    generation as generation_mw,
+    cast(generation as {{ type_double() }}) as generation_mw,
     publish_time_utc,
     substr(fuel_type, 1, 3) = 'INT' as is_interconnector,
-    generation * 0.5 as generation_mwh
+    -- a half-hour's average MW times half an hour (a DOUBLE, as every energy column in the marts)
+    cast(generation as {{ type_double() }}) * 0.5 as generation_mwh
 from outturn

@@ -5,8 +5,8 @@ select
     settlement_period,
     min(settlement_period_start_utc) as settlement_period_start_utc,
     count(max_export_limit_mw) as units_with_export_limit,
-    sum(max_export_limit_mw) as total_max_export_limit_mw,
+    {{ sum_as_bigint('max_export_limit_mw') }} as total_max_export_limit_mw,
     count(max_import_limit_mw) as units_with_import_limit,
-    sum(max_import_limit_mw) as total_max_import_limit_mw
+    {{ sum_as_bigint('max_import_limit_mw') }} as total_max_import_limit_mw
 from {{ ref('fct_unit_limits_by_period') }}
 group by 1, 2

@@ -47,17 +47,17 @@ renamed as (
         bm_unit_type,
         bm_unit_name,
         fpn_flag as is_fpn,
-        {{ dbt.safe_cast('demand_capacity', dbt.type_float()) }} as demand_capacity_mw,
-        {{ dbt.safe_cast('generation_capacity', dbt.type_float()) }} as generation_capacity_mw,
+        {{ dbt.safe_cast('demand_capacity', type_double()) }} as demand_capacity_mw,
+        {{ dbt.safe_cast('generation_capacity', type_double()) }} as generation_capacity_mw,
         production_or_consumption_flag,
-        {{ dbt.safe_cast('transmission_loss_factor', dbt.type_float()) }} as transmission_loss_factor,
-        {{ dbt.safe_cast('working_day_credit_assessment_import_capability', dbt.type_float()) }}
+        {{ dbt.safe_cast('transmission_loss_factor', type_double()) }} as transmission_loss_factor,
+        {{ dbt.safe_cast('working_day_credit_assessment_import_capability', type_double()) }}
             as working_day_import_capability_mw,
-        {{ dbt.safe_cast('non_working_day_credit_assessment_import_capability', dbt.type_float()) }}
+        {{ dbt.safe_cast('non_working_day_credit_assessment_import_capability', type_double()) }}
             as non_working_day_import_capability_mw,
-        {{ dbt.safe_cast('working_day_credit_assessment_export_capability', dbt.type_float()) }}
+        {{ dbt.safe_cast('working_day_credit_assessment_export_capability', type_double()) }}
             as working_day_export_capability_mw,
-        {{ dbt.safe_cast('non_working_day_credit_assessment_export_capability', dbt.type_float()) }}
+        {{ dbt.safe_cast('non_working_day_credit_assessment_export_capability', type_double()) }}
             as non_working_day_export_capability_mw,
         credit_qualifying_status as is_credit_qualifying,
         demand_in_production_flag as is_demand_in_production,
