@@ -1,0 +1,200 @@
+"""Plants and places on real data: the Power Station Dictionary seeds, the BM unit <-> plant
+bridge and each plant's nearest GSP, recomputed in plain Python from the recorded upstream files
+(tests/data/recorded/reference/power_station_dictionary, gsp_points, bmu_registration) and
+compared with the marts built from the recorded registry."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+
+from loaders.reference import power_station_seed
+
+from .conftest import RECORDED, Cli, make_cli
+
+DICTIONARY = RECORDED / "reference" / "power_station_dictionary"
+GSP_POINTS = RECORDED / "reference" / "gsp_points" / "sheffield_solar_gsp_points.csv"
+REGISTRY = RECORDED / "reference" / "bmu_registration" / "bmu_registration_data.csv"
+EARTH_RADIUS_KM = 6371.0088
+
+# The issue's named units and the plant each belongs to in the dictionary's ids.csv.
+NAMED_UNITS = {
+    **{f"DRAXX-{n}": 10004 for n in range(1, 7)},
+    **{f"PEMB-{n}1": 10047 for n in range(1, 6)},
+    "RATS-1": 10011,
+    **{f"DINO-{n}": 10144 for n in range(1, 7)},
+    "DIDCB6": 10001,
+    "COTPS-1": 10003,
+}
+
+
+def dictionary_rows(name: str) -> list[dict[str, str]]:
+    with (DICTIONARY / name).open(newline="", encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+def plant_of_national_grid_id() -> dict[str, int]:
+    """The plant each National Grid BM unit id is listed under in ids.csv."""
+    return {
+        unit.strip(): int(row["dictionary_id"])
+        for row in dictionary_rows("ids.csv")
+        for unit in row["ngc_bmu_id"].split(",")
+        if unit.strip()
+    }
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on a sphere of the Earth's mean radius."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def nearest_gsp(lat: float, lon: float) -> tuple[int, str, float]:
+    """The nearest GSP (id, group, km) among the recorded GSP points (ties: lower id)."""
+    best: tuple[float, int, str] | None = None
+    with GSP_POINTS.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if not row["gsp_id"]:
+                continue
+            km = haversine_km(lat, lon, float(row["gsp_lat"]), float(row["gsp_lon"]))
+            candidate = (km, int(row["gsp_id"]), row["pes_name"])
+            if best is None or candidate[:2] < best[:2]:
+                best = candidate
+    assert best is not None
+    return best[1], best[2], best[0]
+
+
+def plant_location(plant_id: int) -> tuple[float, float]:
+    for row in dictionary_rows("plant-locations.csv"):
+        if int(row["dictionary_id"]) == plant_id:
+            return float(row["latitude"]), float(row["longitude"])
+    raise KeyError(plant_id)
+
+
+@pytest.fixture(scope="module")
+def plants(tmp_path_factory, replay) -> Cli:
+    cli = make_cli(tmp_path_factory.mktemp("plants"), replay)
+    cli.run("load", "bmrs", "--dataset", "BMUNITS", check=True)
+    result = cli.run(
+        "build",
+        "--select",
+        "+dim_power_station",
+        "+bridge_bm_unit_power_station",
+        "+dim_bm_unit",
+        "assert_large_bm_units_have_a_power_station",
+        "--indirect-selection",
+        "cautious",
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+    return cli
+
+
+def test_committed_seeds_are_what_the_builder_makes_from_the_upstream_files():
+    for name, content in power_station_seed.build().items():
+        assert (power_station_seed.SEEDS / name).read_text() == content, name
+
+
+def test_seed_keeps_every_plant_and_every_unit_id_of_the_dictionary():
+    ids = dictionary_rows("ids.csv")
+    built = power_station_seed.build_plants()
+    assert len(built) == len(ids) == 277
+    bridge = power_station_seed.build_bridge()
+    national_grid = [r for r in bridge if r["bm_unit_id_kind"] == "national_grid"]
+    assert len(national_grid) == len(plant_of_national_grid_id())
+
+
+def test_bridge_maps_the_named_units_to_their_plants(plants):
+    expected = plant_of_national_grid_id()
+    # the hand list agrees with the dictionary itself
+    assert {unit: expected[unit] for unit in NAMED_UNITS} == NAMED_UNITS
+    assert len(NAMED_UNITS) >= 20
+    rows = plants.query(
+        "select national_grid_bm_unit, elexon_bm_unit, power_station_id, in_registry "
+        "from marts.bridge_bm_unit_power_station where bm_unit_id_kind = 'national_grid'"
+    )
+    actual = {unit: (elexon, plant, in_registry) for unit, elexon, plant, in_registry in rows}
+    for unit, plant in NAMED_UNITS.items():
+        assert actual[unit][1] == plant, unit
+    # units still in the registry are paired with their Elexon id; Drax is T_DRAXX-n
+    assert actual["DRAXX-4"] == ("T_DRAXX-4", 10004, True)
+    assert actual["DINO-1"] == ("T_DINO-1", 10144, True)
+
+
+def test_dim_bm_unit_carries_the_plant_and_says_unknown_otherwise(plants):
+    by_id = plant_of_national_grid_id()
+    rows = plants.query(
+        "select national_grid_bm_unit, power_station_id, power_station_match, power_station_latitude "
+        "from marts.dim_bm_unit"
+    )
+    with REGISTRY.open(newline="") as fh:
+        registry_ids = {r["nationalGridBmUnit"] for r in csv.DictReader(fh)}
+    for unit, plant, match, _lat in rows:
+        if unit in by_id:
+            assert plant == by_id[unit] and match in ("national_grid_id", "both_ids"), unit
+    matched_by_ng = {unit for unit, *_ in rows if unit in by_id}
+    assert matched_by_ng == registry_ids & set(by_id)
+    draxx = {unit: (plant, match, lat) for unit, plant, match, lat in rows}["DRAXX-1"]
+    assert draxx == (10004, "both_ids", pytest.approx(plant_location(10004)[0]))
+    unknown = [unit for unit, plant, match, _ in rows if plant is None]
+    assert unknown and all(match == "unknown" for unit, plant, match, _ in rows if plant is None)
+
+
+@pytest.mark.parametrize(
+    "plant_id", [10004, 10047, 10011, 10144, 10001]
+)  # Drax, Pembroke, Ratcliffe, Dinorwig, Didcot
+def test_nearest_gsp_matches_a_hand_computation(plants, plant_id):
+    lat, lon = plant_location(plant_id)
+    gsp_id, group, km = nearest_gsp(lat, lon)
+    row = plants.query(
+        "select nearest_gsp_id, gsp_group_id, nearest_gsp_distance_km, dno_licence_area "
+        f"from marts.dim_power_station where power_station_id = {plant_id}"
+    )[0]
+    assert row[:2] == (gsp_id, group)
+    assert row[2] == pytest.approx(km, abs=1e-6)
+    assert row[3] is not None
+
+
+def test_transmission_units_take_their_plants_gsp_group_with_the_source_said(plants):
+    rows = plants.query(
+        "select gsp_group_id, gsp_group_source from marts.dim_bm_unit "
+        "where national_grid_bm_unit = 'PEMB-11'"
+    )
+    _, group, _ = nearest_gsp(*plant_location(10047))
+    assert rows == [(group, "location")]
+    located = {int(r["dictionary_id"]) for r in dictionary_rows("plant-locations.csv")}
+    by_id = plant_of_national_grid_id()
+    with REGISTRY.open(newline="") as fh:
+        expected = {
+            r["nationalGridBmUnit"]
+            for r in csv.DictReader(fh)
+            if not r["gspGroupId"] and by_id.get(r["nationalGridBmUnit"]) in located
+        }
+    by_location = plants.query(
+        "select national_grid_bm_unit from marts.dim_bm_unit where gsp_group_source = 'location'"
+    )
+    # every unit placed by location is one the registry gave no group (Elexon-id-only matches
+    # may add a few more than the National Grid ids alone)
+    assert expected <= {unit for (unit,) in by_location}
+    assert len(expected) > 100
+    sources = {
+        s for (s,) in plants.query("select distinct gsp_group_source from marts.dim_bm_unit")
+    }
+    # the full registry gives every supplier unit its group, so 'id letter' does not occur here
+    assert sources <= {"registry", "location", "id letter", None}
+
+
+def test_large_units_without_a_plant_are_flagged(plants):
+    # the warn test runs and finds the newer large units the dictionary does not list
+    target = Path(plants.env["DBT_TARGET_PATH"]) / "run_results.json"
+    assert "assert_large_bm_units_have_a_power_station" in target.read_text()
+    flagged = plants.query(
+        "select count(*) from marts.dim_bm_unit where power_station_match = 'unknown' "
+        "and greatest(generation_capacity_mw, abs(demand_capacity_mw)) >= 50 "
+        "and coalesce(bm_unit_type, '') <> 'I' and coalesce(fuel_type, '') not like 'INT%'"
+    )[0][0]
+    assert flagged > 0
