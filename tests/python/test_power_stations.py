@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def dictionary_rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+@cache
 def plant_of_national_grid_id() -> dict[str, int]:
     """The plant each National Grid BM unit id is listed under in ids.csv."""
     return {
@@ -44,6 +46,44 @@ def plant_of_national_grid_id() -> dict[str, int]:
         for unit in row["ngc_bmu_id"].split(",")
         if unit.strip()
     }
+
+
+@cache
+def plant_of_elexon_id() -> dict[str, int]:
+    """The plant each Elexon (settlement) BM unit id is listed under in ids.csv."""
+    return {
+        unit.strip(): int(row["dictionary_id"])
+        for row in dictionary_rows("ids.csv")
+        for unit in row["sett_bmu_id"].split(",")
+        if unit.strip()
+    }
+
+
+@cache
+def plant_gsp_groups() -> dict[int, str]:
+    """Each located plant's nearest GSP's group."""
+    return {
+        int(row["dictionary_id"]): nearest_gsp(float(row["latitude"]), float(row["longitude"]))[1]
+        for row in dictionary_rows("plant-locations.csv")
+    }
+
+
+def python_gsp_group(
+    unit: dict[str, str], plant_groups: dict[int, str]
+) -> tuple[str | None, str | None]:
+    """A registry unit's GSP group and its source: the registry's, else its plant's nearest GSP's
+    (National Grid id first, then Elexon id), else the letter a 2__/C__/V__ id encodes."""
+    if unit["gspGroupId"]:
+        return unit["gspGroupId"], "registry"
+    plant = plant_of_national_grid_id().get(unit["nationalGridBmUnit"]) or plant_of_elexon_id().get(
+        unit["elexonBmUnit"]
+    )
+    if plant in plant_groups:
+        return plant_groups[plant], "location"
+    elexon = unit["elexonBmUnit"]
+    if elexon[:3] in ("2__", "C__", "V__") and elexon[3:4] in "ABCDEFGHJKLMNP" and elexon[3:4]:
+        return "_" + elexon[3], "id letter"
+    return None, None
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -186,6 +226,20 @@ def test_transmission_units_take_their_plants_gsp_group_with_the_source_said(pla
     }
     # the full registry gives every supplier unit its group, so 'id letter' does not occur here
     assert sources <= {"registry", "location", "id letter", None}
+
+
+def test_every_units_gsp_group_and_its_source_match_a_recomputation(plants):
+    from .test_marts import registry
+
+    groups = plant_gsp_groups()
+    expected = {unit: python_gsp_group(row, groups) for unit, row in registry().items()}
+    actual = {
+        unit: (group, source)
+        for unit, group, source in plants.query(
+            "select national_grid_bm_unit, gsp_group_id, gsp_group_source from marts.dim_bm_unit"
+        )
+    }
+    assert actual == expected
 
 
 def test_large_units_without_a_plant_are_flagged(plants):
