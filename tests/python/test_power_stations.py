@@ -1,7 +1,7 @@
 """Plants and places on real data: the Power Station Dictionary seeds, the BM unit <-> plant
 bridge and each plant's nearest GSP, recomputed in plain Python from the recorded upstream files
 (tests/data/recorded/reference/power_station_dictionary, gsp_points, bmu_registration) and
-compared with the marts built from the recorded registry."""
+compared with the marts built from the recorded registry (the dbt-built checks are marked slow)."""
 
 from __future__ import annotations
 
@@ -148,6 +148,7 @@ def test_seed_keeps_every_plant_and_every_unit_id_of_the_dictionary():
     assert len(national_grid) == len(plant_of_national_grid_id())
 
 
+@pytest.mark.slow
 def test_bridge_maps_the_named_units_to_their_plants(plants):
     expected = plant_of_national_grid_id()
     # the hand list agrees with the dictionary itself
@@ -165,6 +166,7 @@ def test_bridge_maps_the_named_units_to_their_plants(plants):
     assert actual["DINO-1"] == ("T_DINO-1", 10144, True)
 
 
+@pytest.mark.slow
 def test_dim_bm_unit_carries_the_plant_and_says_unknown_otherwise(plants):
     by_id = plant_of_national_grid_id()
     rows = plants.query(
@@ -184,21 +186,34 @@ def test_dim_bm_unit_carries_the_plant_and_says_unknown_otherwise(plants):
     assert unknown and all(match == "unknown" for unit, plant, match, _ in rows if plant is None)
 
 
-@pytest.mark.parametrize(
-    "plant_id", [10004, 10047, 10011, 10144, 10001]
-)  # Drax, Pembroke, Ratcliffe, Dinorwig, Didcot
+# Worked by hand (haversine over the recorded GSP points, mean Earth radius 6371.0088 km):
+# plant -> (nearest GSP, its GSP group, km to 2 dp)
+NEAREST_BY_HAND = {
+    10004: ("DRAX_1", "_M", 0.39),  # Drax
+    10047: ("PEMB_1", "_K", 0.57),  # Pembroke
+    10011: ("RATS_1", "_B", 2.49),  # Ratcliffe on Soar
+    10144: ("TRAW_1", "_D", 17.14),  # Dinorwig: no GSP point at Pentir, so Trawsfynydd's
+    10001: ("COWL_1", "_H", 11.13),  # Didcot: Cowley's
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("plant_id", sorted(NEAREST_BY_HAND))
 def test_nearest_gsp_matches_a_hand_computation(plants, plant_id):
     lat, lon = plant_location(plant_id)
     gsp_id, group, km = nearest_gsp(lat, lon)
+    name, hand_group, hand_km = NEAREST_BY_HAND[plant_id]
+    assert (group, round(km, 2)) == (hand_group, hand_km)
     row = plants.query(
-        "select nearest_gsp_id, gsp_group_id, nearest_gsp_distance_km, dno_licence_area "
-        f"from marts.dim_power_station where power_station_id = {plant_id}"
+        "select nearest_gsp_id, nearest_gsp_name, gsp_group_id, nearest_gsp_distance_km, "
+        f"dno_licence_area from marts.dim_power_station where power_station_id = {plant_id}"
     )[0]
-    assert row[:2] == (gsp_id, group)
-    assert row[2] == pytest.approx(km, abs=1e-6)
-    assert row[3] is not None
+    assert row[:3] == (gsp_id, name, group)
+    assert row[3] == pytest.approx(km, abs=1e-6)
+    assert row[4] is not None
 
 
+@pytest.mark.slow
 def test_transmission_units_take_their_plants_gsp_group_with_the_source_said(plants):
     rows = plants.query(
         "select gsp_group_id, gsp_group_source from marts.dim_bm_unit "
@@ -228,6 +243,7 @@ def test_transmission_units_take_their_plants_gsp_group_with_the_source_said(pla
     assert sources <= {"registry", "location", "id letter", None}
 
 
+@pytest.mark.slow
 def test_every_units_gsp_group_and_its_source_match_a_recomputation(plants):
     from .test_marts import registry
 
@@ -242,6 +258,7 @@ def test_every_units_gsp_group_and_its_source_match_a_recomputation(plants):
     assert actual == expected
 
 
+@pytest.mark.slow
 def test_large_units_without_a_plant_are_flagged(plants):
     # the warn test runs and finds the newer large units the dictionary does not list
     target = Path(plants.env["DBT_TARGET_PATH"]) / "run_results.json"
