@@ -11,6 +11,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
+from loaders.reference import plant_map
 from loaders.settings import load_settings
 
 
@@ -40,6 +41,8 @@ def main() -> int:
     if not (site / "index.html").exists():
         print(f"no docs site in {site}: run `make docs` without --no-generate")
         return 1
+    # the plants map the dim_power_station docs show, drawn offline from files in the project
+    plant_map.write(site / "plants_map.svg")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     print(

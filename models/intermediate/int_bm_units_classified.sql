@@ -1,5 +1,7 @@
 -- Every BM unit with its battery verdict (and the rule and evidence that decided it), its VLP
--- flags, and a GSP group: the registry's, else the one its id encodes (a documented fallback).
+-- flags, and a GSP group: the registry's, else its power station's (the group of the GSP nearest
+-- the plant, int_power_stations_located_to_gsp), else the one its id encodes; gsp_group_source
+-- says which (registry / location / id letter).
 -- Rules, in order (the first that applies decides); keyword lists are the
 -- bm_unit_classification_keywords seed:
 --   1. a registered fuel type in the not_battery_fuel list (wind, CCGT, pumped storage, ...)
@@ -143,10 +145,15 @@ select
     verdicts.lead_party_id,
     greatest(coalesce(verdicts.generation_capacity_mw, 0), 0) as generation_capacity_mw,
     least(coalesce(verdicts.demand_capacity_mw, 0), 0) as demand_capacity_mw,
-    coalesce(verdicts.gsp_group_id, {{ gsp_group_from_bm_unit_id('verdicts.elexon_bm_unit') }}) as gsp_group_id,
+    coalesce(
+        verdicts.gsp_group_id,
+        plant_location.nearest_gsp_group_id,
+        {{ gsp_group_from_bm_unit_id('verdicts.elexon_bm_unit') }}
+    ) as gsp_group_id,
     case
         when verdicts.gsp_group_id is not null then 'registry'
-        when {{ gsp_group_from_bm_unit_id('verdicts.elexon_bm_unit') }} is not null then 'bm_unit_id_fallback'
+        when plant_location.nearest_gsp_group_id is not null then 'location'
+        when {{ gsp_group_from_bm_unit_id('verdicts.elexon_bm_unit') }} is not null then 'id letter'
     end as gsp_group_source,
     verdicts.gsp_group_name as registry_gsp_group_name,
     verdicts.battery_rule in ('battery_name', 'two_way_storage') as is_battery,
@@ -182,3 +189,7 @@ select
     coalesce(portfolios.battery_units, 0) as lead_party_battery_units
 from verdicts
 left join portfolios on verdicts.lead_party_name = portfolios.lead_party_name
+left join {{ ref('int_bm_units_matched_to_power_stations') }} as plant_match
+    on verdicts.national_grid_bm_unit = plant_match.national_grid_bm_unit
+left join {{ ref('int_power_stations_located_to_gsp') }} as plant_location
+    on plant_match.power_station_id = plant_location.power_station_id

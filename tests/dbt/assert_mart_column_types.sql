@@ -3,10 +3,18 @@
 -- integer narrower than BIGINT). Fails with one row per offending column. The depends_on lines
 -- make dbt run this after every mart (test_mart_types.py checks the list covers them all).
 -- depends_on: {{ ref('audit_battery_classification') }}
+-- depends_on: {{ ref('bridge_bm_unit_power_station') }}
 -- depends_on: {{ ref('dim_bm_unit') }}
+-- depends_on: {{ ref('dim_power_station') }}
 -- depends_on: {{ ref('fct_acceptances_by_unit_period') }}
+-- depends_on: {{ ref('fct_balancing_carbon_daily') }}
+-- depends_on: {{ ref('fct_balancing_carbon_daily_by_region') }}
 -- depends_on: {{ ref('fct_battery_daily_activity') }}
 -- depends_on: {{ ref('fct_battery_fleet_stats') }}
+-- depends_on: {{ ref('fct_carbon_intensity_5min') }}
+-- depends_on: {{ ref('fct_carbon_intensity_by_period') }}
+-- depends_on: {{ ref('fct_carbon_intensity_daily') }}
+-- depends_on: {{ ref('fct_carbon_intensity_hourly') }}
 -- depends_on: {{ ref('fct_constraint_actions_daily') }}
 -- depends_on: {{ ref('fct_constraint_daily_by_region') }}
 -- depends_on: {{ ref('fct_dataset_completeness_daily') }}

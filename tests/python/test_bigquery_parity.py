@@ -65,6 +65,35 @@ MART_KEYS = {
     "fct_remit_unavailability_daily": ["event_date", "fuel_type", "affected_unit"],
     "fct_dataset_completeness_daily": ["dataset", "settlement_date", "present_periods"],
     "fct_isone_lmp_hourly": ["location_id", "hour_start_utc", "rt_minus_da_spread"],
+    "dim_power_station": [
+        "power_station_id",
+        "nearest_gsp_id",
+        "gsp_group_id",
+        "carbon_intensity_year",
+    ],
+    "bridge_bm_unit_power_station": [
+        "bm_unit_id",
+        "bm_unit_id_kind",
+        "power_station_id",
+        "in_registry",
+    ],
+    "fct_carbon_intensity_by_period": ["settlement_date", "settlement_period", "fuel_types"],
+    "fct_carbon_intensity_5min": ["interval_start_utc", "fuel_types"],
+    "fct_carbon_intensity_hourly": ["settlement_date", "hour_of_day_uk", "periods"],
+    "fct_carbon_intensity_daily": ["settlement_date", "periods"],
+    "fct_balancing_carbon_daily": [
+        "settlement_date",
+        "national_grid_bm_unit",
+        "acceptance_number",
+        "reason",
+        "emission_factor_source",
+    ],
+    "fct_balancing_carbon_daily_by_region": [
+        "settlement_date",
+        "gsp_group_id",
+        "reason",
+        "acceptances",
+    ],
     "fct_isone_load_vs_generation_hourly": [
         "hour_start_utc",
         "utc_offset",
@@ -100,6 +129,9 @@ LOADS = [
         "--to",
         "2024-05-01T19:00",
     ),
+    # the recorded FUELHH periods and FUELINST instant (carbon intensity marts)
+    ("load", "bmrs", "--dataset", "FUELHH", "--from", "2025-02-06", "--to", "2025-02-07"),
+    ("load", "bmrs", "--dataset", "FUELINST", "--from", "2024-02-12", "--to", "2024-02-13"),
     ("load", "neso", "--dataset", "historic_demand"),
     ("load", "dno", "--dno", "UKPN", "--dataset", "powerflow"),
     # the recorded spring-forward day and its neighbours

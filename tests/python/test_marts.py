@@ -12,6 +12,7 @@ import pytest
 from .conftest import RECORDED, make_cli, recorded_records
 from .test_battery_classification import python_is_battery, registry_units
 from .test_dbt_build import python_energy_by_unit_period
+from .test_power_stations import plant_gsp_groups, python_gsp_group
 
 pytestmark = pytest.mark.slow
 REGISTRY = RECORDED / "reference/bmu_registration/bmu_registration_data.csv"
@@ -87,10 +88,12 @@ def test_every_mart_builds_and_tests_pass(marts):
 
 def test_regional_energy_per_gsp_group_matches_the_recorded_acceptances(marts):
     units = registry()
+    plant_groups = plant_gsp_groups()
     expected: dict[str, float] = defaultdict(float)
     for (unit, _, _), mwh in python_energy_by_unit_period().items():
-        group = units.get(unit, {}).get("gspGroupId") or "transmission"
-        expected[group] += mwh
+        # the registry's group, else the unit's power station's nearest GSP's, else the id letter
+        group = python_gsp_group(units[unit], plant_groups)[0] if unit in units else None
+        expected[group or "transmission"] += mwh
     actual = dict(
         marts.query(
             "select gsp_group_id, sum(accepted_level_mwh) from marts.fct_regional_balancing_by_period group by 1"

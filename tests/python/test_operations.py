@@ -392,6 +392,9 @@ def test_make_docs_generates_and_serves_on_localhost_printing_the_url(cli: Cli) 
         assert "model.gridwarehouse.stg_bmrs__boalf" in manifest["nodes"]
         catalog = json.loads(urllib.request.urlopen(url + "catalog.json", timeout=10).read())
         assert "source.gridwarehouse.bmrs.boalf" in catalog["sources"]
+        # the plants map, drawn offline, is part of the site
+        svg = urllib.request.urlopen(url + "plants_map.svg", timeout=10).read().decode()
+        assert svg.startswith("<svg") and 'class="plant"' in svg
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -1,6 +1,7 @@
 -- Balancing activity per GSP group and settlement period: accepted actions of the units in the
--- group (BOALF, units placed by the BM unit registry's GSP group, else the group their id
--- encodes), bid-offer pairs submitted (BOD) and metered volumes (B1610), with the group's DNO.
+-- group (BOALF, units placed by the BM unit registry's GSP group, else their power station's
+-- nearest GSP's group, else the group their id encodes — counted per source), bid-offer pairs
+-- submitted (BOD) and metered volumes (B1610), with the group's DNO.
 {{ config(**partitioned_by_day('settlement_date', ['gsp_group_id'])) }}
 
 with
@@ -13,6 +14,9 @@ acceptances as (
         settlement_period_start_utc,
         coalesce(gsp_group_id, 'transmission') as gsp_group_id,
         count(*) as units_with_acceptances,
+        {{ sum_as_bigint("case when gsp_group_source = 'registry' then 1 else 0 end") }} as units_placed_by_registry,
+        {{ sum_as_bigint("case when gsp_group_source = 'location' then 1 else 0 end") }} as units_placed_by_location,
+        {{ sum_as_bigint("case when gsp_group_source = 'id letter' then 1 else 0 end") }} as units_placed_by_id_letter,
         {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
         {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
         sum(accepted_level_mwh) as accepted_level_mwh
@@ -95,6 +99,9 @@ select
     spine.settlement_period_start_utc,
     metered.metered_mwh,
     coalesce(acceptances.units_with_acceptances, 0) as units_with_acceptances,
+    cast(coalesce(acceptances.units_placed_by_registry, 0) as {{ dbt.type_bigint() }}) as units_placed_by_registry,
+    cast(coalesce(acceptances.units_placed_by_location, 0) as {{ dbt.type_bigint() }}) as units_placed_by_location,
+    cast(coalesce(acceptances.units_placed_by_id_letter, 0) as {{ dbt.type_bigint() }}) as units_placed_by_id_letter,
     coalesce(acceptances.acceptance_count, 0) as acceptance_count,
     coalesce(acceptances.so_flagged_acceptance_count, 0) as so_flagged_acceptance_count,
     coalesce(acceptances.accepted_level_mwh, 0) as accepted_level_mwh,
