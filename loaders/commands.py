@@ -348,8 +348,8 @@ def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bo
                 "keys": list(e.keys),
                 "keys_from": "hints" if e.keys_from_hints else "inferred",
                 "table": f"raw_bmrs.{e.table}",
-                "loaded": bool(state and state.done),
-                "loaded_until": state.last_end.isoformat() if state and state.last_end else None,
+                "loaded": bool(state and (state.done or state.last_snapshot)),
+                "loaded_until": _loaded_until(state),
             }
         )
     if as_json:
@@ -367,6 +367,15 @@ def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bo
         f"\n{len(rows)} datasets. Load one with: gridwarehouse load bmrs --dataset NAME --from DATE"
     )
     return 0
+
+
+def _loaded_until(state: Any) -> str | None:
+    """The end of the last done window; for whole-list datasets (the BM unit registry), which
+    have no windows, when the list was last loaded."""
+    if state is None:
+        return None
+    last = state.last_end or state.last_snapshot
+    return last.isoformat() if last else None
 
 
 def _list_skipped(skipped: dict[str, str], *, as_json: bool) -> int:

@@ -15,16 +15,24 @@ def assert_nothing_loaded(cli):
     assert all(cli.count(t) == 0 for t in RAW_TABLES)
 
 
-def test_unknown_dataset_lists_the_valid_names(cli):
+def test_unknown_dataset_suggests_close_names_in_one_short_line(cli):
     result = cli.run(
-        "load", "bmrs", "--dataset", "NOPE", "--from", "2024-05-01", "--to", "2024-05-02"
+        "load", "bmrs", "--dataset", "FUELINS", "--from", "2024-05-01", "--to", "2024-05-02"
     )
     assert result.returncode == 2
-    assert "unknown BMRS dataset: NOPE" in result.stderr
-    assert (
-        "Valid names:" in result.stderr and "BOALF" in result.stderr and "FUELINST" in result.stderr
-    )
+    line = result.stderr.strip()
+    assert "\n" not in line and len(line) < 300, line
+    assert line.startswith("gridwarehouse: error: unknown dataset FUELINS; did you mean FUELINST")
+    assert line.endswith("(`gridwarehouse datasets list` shows all)")
     assert not cli.duckdb_path.exists()
+
+
+def test_unknown_dataset_with_nothing_close_still_says_where_to_look(cli):
+    result = cli.run(
+        "load", "bmrs", "--dataset", "XYZZY", "--from", "2024-05-01", "--to", "2024-05-02"
+    )
+    assert result.returncode == 2
+    assert "unknown dataset XYZZY (`gridwarehouse datasets list` shows all)" in result.stderr
 
 
 def test_from_after_to_is_rejected(cli):

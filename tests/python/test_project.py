@@ -50,3 +50,28 @@ def test_replay_serves_the_recorded_bytes_for_the_recorded_request():
             params={"format": "json", "to": "2024-05-01T11:00:00Z", "from": "2024-05-01T10:00:00Z"},
         ).content
     assert body == (RECORDED / "bmrs/MILS/mils_2024-05-01T10-11Z.json").read_bytes()
+
+
+def test_datasets_list_says_a_loaded_snapshot_dataset_is_loaded(cli):
+    """BMUNITS is a whole list with no windows: loaded means its list load succeeded."""
+    cli.run("load", "bmrs", "--dataset", "BMUNITS", "--dataset", "MILS",
+            "--from", "2024-05-01T10:00", "--to", "2024-05-01T11:00", check=True)  # fmt: skip
+    rows = {r["name"]: r for r in json.loads(cli.run("datasets", "list", "--json").stdout)}
+    assert cli.count("raw_bmrs.bmunits") > 2000
+    assert rows["BMUNITS"]["loaded"] is True and rows["BMUNITS"]["loaded_until"]
+    assert rows["MILS"]["loaded"] is True and rows["BOALF"]["loaded"] is False
+
+
+def test_datasets_list_into_a_closed_pipe_exits_quietly(cli):
+    """`datasets list --json | head -1`: the reader goes away mid-output; no traceback."""
+    shell = subprocess.run(
+        f"'{GRIDWAREHOUSE}' datasets list --json | head -1; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        env=cli.env,
+        cwd=cli.data_dir.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert shell.stdout == "[\n"
+    assert shell.stderr == "" and shell.returncode == 0, shell.stderr
