@@ -16,11 +16,11 @@ help:  ## list the targets
 	@touch .uv-bootstrap
 
 install: .uv-bootstrap  ## install everything from uv.lock into .venv
-	$(UV) sync --frozen --compile-bytecode
+	@$(UV) sync --frozen --compile-bytecode --quiet
 	@test -f profiles.yml || cp profiles.yml.example profiles.yml
 
 demo: install  ## load recorded real data through the real loaders, dbt build, docs
-	$(RUN) gridwarehouse demo
+	@$(RUN) --quiet gridwarehouse demo
 
 test: install  ## the whole test suite
 	$(RUN) pytest; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status

@@ -217,10 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="the offline demo: recorded real data end to end",
         description="Serve the recorded real responses on 127.0.0.1, load "
-        "them through the real loaders into data/demo/gridwarehouse.duckdb, "
-        "run dbt build and dbt docs generate, and print where everything is.",
+        "them through the real loaders into the configured warehouse "
+        "(data/gridwarehouse.duckdb by default, so every other command sees them), "
+        "run dbt build and dbt docs generate, and print what to try next.",
     )
-    demo.add_argument("--data-dir", default="data/demo", help="where the demo warehouse goes")
+    demo.add_argument(
+        "--data-dir",
+        help="a data folder of its own for the demo (default: GRIDWAREHOUSE_DATA_DIR, `data`); "
+        "other commands then need GRIDWAREHOUSE_DATA_DIR set to it too",
+    )
     return parser
 
 

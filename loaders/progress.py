@@ -76,3 +76,29 @@ def _duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds}s"
+
+
+class Steps:
+    """A few long steps (the demo): one line per finished step, and on a terminal a bar for the
+    step in hand. Whatever a step prints goes to its log file, not here."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, *, tty: bool | None = None):
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.total = total
+        self.done = 0
+
+    def begin(self, label: str) -> None:
+        if self.tty:
+            width = 20
+            filled = width * self.done // max(self.total, 1)
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r\033[K[{bar}] {self.done + 1}/{self.total} {label} …")
+            self.stream.flush()
+
+    def end(self, label: str, detail: str) -> None:
+        self.done += 1
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(f"[{self.done}/{self.total}] {label}: {detail}\n")
+        self.stream.flush()

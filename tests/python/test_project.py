@@ -75,3 +75,41 @@ def test_datasets_list_into_a_closed_pipe_exits_quietly(cli):
     )
     assert shell.stdout == "[\n"
     assert shell.stderr == "" and shell.returncode == 0, shell.stderr
+
+
+def test_replay_server_prints_only_settings_the_loaders_read(tmp_path):
+    """`python -m loaders.common.replay` prints export lines; each is a setting that changes
+    where a loader goes (no dead GRIDWAREHOUSE_DNO_BASE_URL), ISO-NE's website included."""
+    import signal
+    import sys
+
+    from loaders.dno.source import load_portals
+    from loaders.settings import load_settings
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loaders.common.replay", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        header = proc.stdout.readline()  # printed with the exports, in one flush
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    rest = proc.stdout.read()
+    assert header.startswith("replaying "), header
+    exports = dict(
+        line.strip().removeprefix("export ").split("=", 1)
+        for line in rest.splitlines()
+        if line.strip().startswith("export ")
+    )
+    assert len(exports) == 5, rest
+    assert "GRIDWAREHOUSE_DNO_BASE_URL" not in exports
+    settings = load_settings(env=exports, cwd=tmp_path)
+    assert settings.base_url("bmrs") == exports["GRIDWAREHOUSE_BMRS_BASE_URL"]
+    assert settings.base_url("isone_www").endswith("/isone/www")
+    assert settings.base_url("neso").endswith("/neso/api/3/action")
+    portals = load_portals(settings)
+    assert portals["UKPN"].base_url == exports["GRIDWAREHOUSE_DNO_UKPN_BASE_URL"]
