@@ -19,6 +19,8 @@ class Progress:
         self.done = 0
         self.rows = 0
         self.failed = 0
+        self.failed_committed = 0
+        self.last_error: dict[str, str] = {}  # per dataset, the error last printed in full
         self.began = time.monotonic()
 
     def start(self, total: int) -> None:
@@ -35,14 +37,35 @@ class Progress:
             self._bar()
             return
         what = f"{result.status.upper()}: {result.error}" if failed else f"{result.rows} rows"
+        if failed:
+            what = self._failure(result)
         if result.status in ("empty", "skipped"):
             what = "no rows" if result.status == "empty" else f"skipped: {result.error}"
         where = result.task.part or result.task.window.label()
         self._line(f"[{self.done}/{self.total}] {result.task.dataset} {where}: {what}")
 
+    def _failure(self, result: FetchResult) -> str:
+        """The error in full the first time a dataset meets it; after that, only that it
+        recurred (an offline service fails every window the same way)."""
+        from loaders.commands import group_errors
+
+        previous = self.last_error.get(result.task.dataset)
+        if previous is not None and len(group_errors([previous, result.error or ""])) == 1:
+            return f"{result.status.upper()} (same error as above)"
+        self.last_error[result.task.dataset] = result.error or ""
+        return f"{result.status.upper()}: {result.error}"
+
     def committed(self, windows: int, rows: int) -> None:
-        if not self.tty:
-            self._line(f"committed {windows} window{'s' if windows != 1 else ''} ({rows} rows)")
+        failed, self.failed_committed = self.failed - self.failed_committed, self.failed
+        if self.tty:
+            return
+        plural = "s" if windows != 1 else ""
+        if failed == windows:
+            self._line(f"recorded {windows} failed window{plural} in ops.load_log (no rows)")
+        elif failed:
+            self._line(f"committed {windows} window{plural}: {rows} rows, {failed} failed")
+        else:
+            self._line(f"committed {windows} window{plural} ({rows} rows)")
 
     def finish(self, summary: RunSummary) -> None:
         if self.tty:

@@ -271,7 +271,10 @@ class HttpClient:
                 wait = self.retry.delay(attempt, exc.retry_after)
                 if exc.key is not None and self.keys is not None and self.keys.rest(exc.key, wait):
                     wait = 0.0  # another key is ready: rotate instead of waiting
-                log.warning("%s; retry %d/%d in %.1fs", exc.error, attempt + 1, limit, wait)
+                # an unreachable host is said once, by the failed window: its short retries
+                # are detail (429s and 5xx can go on for minutes, so those are shown)
+                level = logging.DEBUG if exc.max_retries is not None else logging.WARNING
+                log.log(level, "%s; retry %d/%d in %.1fs", exc.error, attempt + 1, limit, wait)
                 time.sleep(wait)
                 attempt += 1
 
