@@ -310,6 +310,19 @@ def _pin_malloc_threshold() -> None:
         libc.mallopt(-8, 2)  # M_ARENA_MAX
 
 
+# commands that read or write the warehouse (with BigQuery, credentials are checked first)
+_USES_BIGQUERY = (
+    "load",
+    "backfill",
+    "build",
+    "check-endpoints",
+    "export",
+    "status",
+    "run",
+    "schedule",
+)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from loaders.settings import load_settings
 
@@ -318,16 +331,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     from loaders.logs import setup_logging
 
     setup_logging(settings, args.log_level or settings.log_level, command=args.command)
-    if settings.target == "bigquery" and args.command in (
-        "load",
-        "backfill",
-        "build",
-        "check-endpoints",
-        "export",
-    ):
-        from loaders.common.bigquery import require_bigquery_settings
+    if settings.target == "bigquery" and args.command in _USES_BIGQUERY:
+        from loaders.common.bigquery import check_bigquery_access, require_bigquery_settings
 
-        require_bigquery_settings(settings)  # one clear message before any work
+        if args.command == "check-endpoints":  # it probes the warehouse itself, and reports
+            require_bigquery_settings(settings)
+        else:  # one clear line before any work: no fetching, no dbt parse, no traceback
+            check_bigquery_access(settings)
     if args.command in ("load", "backfill", "run", "schedule", "iris"):
         from loaders.common.warehouse import check_free_space
 
