@@ -166,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--serve", action="store_true", help="serve the live status page on 127.0.0.1"
     )
     status.add_argument("--port", type=int, default=0, help="--serve port (default: a free one)")
+    status.add_argument(
+        "--all",
+        dest="show_all",
+        action="store_true",
+        help="list every dataset, also those scheduled but never loaded (the table and the page)",
+    )
 
     check = commands.add_parser(
         "check-endpoints",
@@ -406,7 +412,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "status":
         from loaders.status import status
 
-        return status(settings, as_json=args.json, html=args.html, serve=args.serve, port=args.port)
+        return status(
+            settings,
+            as_json=args.json,
+            html=args.html,
+            serve=args.serve,
+            port=args.port,
+            show_all=args.show_all,
+        )
     if args.command == "iris":
         if args.iris_command is None:
             raise UsageError("iris what? `gridwarehouse iris run [--archive DIR]`")

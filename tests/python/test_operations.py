@@ -162,6 +162,11 @@ def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_p
 
     rendered = dom(chromium, page.as_uri())
     assert "BOALF" in rendered and "stale" in rendered and "1 stale or failing" in rendered
+    assert "BMRS (Elexon Insights API) [bmrs]" in rendered  # grouped by source
+    # bars and cells carry visible labels, not only hover titles
+    rows = str(cli.count("raw_bmrs.boalf"))
+    assert f">{rows}</text>" in rendered, "the heatmap cell shows its row count"
+    assert f"{int(rows):,} rows · 1 window</text>" in rendered, "the duration bar is labelled"
     width, height, png = screenshot(chromium, page.as_uri(), tmp_path / "status.png")
     assert (width, height) == (1280, 1000)
     assert len(png) > 15_000 and _distinct_colours(png) > 20, "the page rendered, not blank"
@@ -395,3 +400,36 @@ def test_make_docs_generates_and_serves_on_localhost_printing_the_url(cli: Cli) 
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_status_lists_loaded_datasets_by_source_with_full_names_and_counts_the_rest(
+    cli: Cli,
+) -> None:
+    """Default view: what has a load history, grouped by source, names in full; the datasets
+    only scheduled by default and never loaded are one line per source. `--all` lists them."""
+    load_boalf(cli)
+    bid, offer = (
+        "BALANCING_SETTLEMENT_ACCEPTANCE_VOLUMES_ALL_BID",
+        "BALANCING_SETTLEMENT_ACCEPTANCE_VOLUMES_ALL_OFFER",
+    )
+    default = cli.run("status")
+    assert default.returncode == 3
+    lines = default.stdout.splitlines()
+    assert "BMRS (Elexon Insights API) [bmrs]" in lines
+    assert any(line.split()[:1] == ["BOALF"] for line in lines)
+    assert bid not in default.stdout and len(lines) < 30, default.stdout
+    never = next(line for line in lines if "more scheduled, never loaded" in line)
+    assert "`gridwarehouse status --all` lists them" in never
+    assert "unhealthy (1 stale, 0 failing, " in default.stdout
+
+    every = cli.run("status", "--all").stdout.splitlines()
+    names = {line.split()[0] for line in every if line.startswith("  ") and line.split()}
+    assert {bid, offer, "BOALF", "FUELINST"} <= names  # full names: the two told apart
+    assert len(every) > 150
+
+
+def test_status_without_a_warehouse_creates_none(cli: Cli) -> None:
+    result = cli.run("status")
+    assert result.returncode == 3
+    assert "no warehouse at" in result.stdout and "make demo" in result.stdout
+    assert not cli.duckdb_path.exists()
