@@ -151,6 +151,7 @@ def _distinct_colours(png: bytes) -> int:
     return len(set(raw[i : i + 3] for i in range(1, min(len(raw), 400_000), 4)))
 
 
+@pytest.mark.slow
 def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_path: Path) -> None:
     load_boalf(cli)
     page = tmp_path / "out" / "status.html"
@@ -172,6 +173,7 @@ def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_p
     assert len(png) > 15_000 and _distinct_colours(png) > 20, "the page rendered, not blank"
 
 
+@pytest.mark.slow
 def test_status_serve_is_live_on_localhost(cli: Cli, chromium: str, tmp_path: Path) -> None:
     load_boalf(cli)
     proc = subprocess.Popen(
@@ -202,6 +204,7 @@ def test_status_serve_is_live_on_localhost(cli: Cli, chromium: str, tmp_path: Pa
 # -- run and schedule ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_run_loads_what_is_due_then_builds_only_downstream_models(cli: Cli, tmp_path: Path) -> None:
     load_boalf(cli, "--from", "2024-05-01", "--to", "2024-05-01T12:00")
     first = cli.run("run", **ONLY_BOALF)  # a new warehouse: the whole project is built once
@@ -228,6 +231,7 @@ def test_run_loads_what_is_due_then_builds_only_downstream_models(cli: Cli, tmp_
     assert "not due yet: bmrs" in again.stdout and "dbt build skipped" in again.stdout
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_never_both_run(cli: Cli, replay: Any) -> None:
     load_boalf(cli, "--from", "2024-05-01", "--to", "2024-05-01T23:00")
     replay.state.inject("/bmrs/datasets/BOALF/stream", [Fault(status=200, body=b"[]", delay_s=4)])
@@ -246,6 +250,7 @@ def test_two_concurrent_runs_never_both_run(cli: Cli, replay: Any) -> None:
     assert "run: bmrs: ok" in out
 
 
+@pytest.mark.slow
 def test_schedule_runs_cycles_and_stops_on_sigterm(cli: Cli, tmp_path: Path) -> None:
     load_boalf(cli, "--from", "2024-05-01", "--to", "2024-05-01T23:00")
     # files, not pipes: dbt's output would fill a pipe nobody reads until the end
@@ -318,6 +323,7 @@ def receivers() -> Iterator[tuple[str, int, list[dict[str, Any]], list[Any]]]:
         smtp.stop()
 
 
+@pytest.mark.slow
 def test_alerts_go_out_once_per_incident_and_when_it_clears(cli: Cli, receivers: Any) -> None:
     from loaders.alerts import check_and_send
     from loaders.settings import load_settings
@@ -349,6 +355,7 @@ def test_alerts_go_out_once_per_incident_and_when_it_clears(cli: Cli, receivers:
     assert check(GRIDWAREHOUSE_STALE_AFTER="bmrs=10000d") == {}
 
 
+@pytest.mark.slow
 def test_an_unreachable_webhook_is_told_on_the_next_cycle(cli: Cli, receivers: Any) -> None:
     from loaders.alerts import check_and_send
     from loaders.settings import load_settings
@@ -374,6 +381,7 @@ def _base_python() -> str:
     return str(getattr(sys, "_base_executable", None) or sys.executable)
 
 
+@pytest.mark.slow
 def test_make_docs_generates_and_serves_on_localhost_printing_the_url(cli: Cli) -> None:
     load_boalf(cli)  # docs of a warehouse with a raw table (the catalog reads it)
     proc = subprocess.Popen(
