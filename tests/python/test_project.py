@@ -8,7 +8,9 @@ import subprocess
 from loaders.bmrs import dbtgen
 from loaders.common.replay import ReplayServer
 
-from .conftest import GRIDWAREHOUSE, RECORDED
+from .conftest import GRIDWAREHOUSE, RECORDED, ROOT
+
+ROOT_STAGING = ROOT / "models" / "staging" / "bmrs"
 
 
 def test_generated_staging_models_are_up_to_date():
@@ -113,3 +115,24 @@ def test_replay_server_prints_only_settings_the_loaders_read(tmp_path):
     assert settings.base_url("neso").endswith("/neso/api/3/action")
     portals = load_portals(settings)
     assert portals["UKPN"].base_url == exports["GRIDWAREHOUSE_DNO_UKPN_BASE_URL"]
+
+
+def test_staging_nothing_downstream_reads_is_tagged_and_hidden_from_the_docs_site():
+    """The docs site shows the marts and what feeds them: generated BMRS staging models no
+    mart, intermediate model or snapshot refers to are tagged catalogue_only and not shown;
+    the ones the marts read are shown, untagged."""
+    import yaml
+
+    generated = ROOT_STAGING / "generated" / "_bmrs__generated__models.yml"
+    models = {m["name"]: m for m in yaml.safe_load(generated.read_text())["models"]}
+    sources = yaml.safe_load((ROOT_STAGING / "_bmrs__sources.yml").read_text())["sources"][0]
+    tables = {t["name"]: t for t in sources["tables"]}
+    downstream = dbtgen.read_downstream()
+    assert {"stg_bmrs__mils", "stg_bmrs__fuelhh", "stg_bmrs__freq"} <= downstream
+    for name in ("stg_bmrs__mils", "stg_bmrs__fuelhh"):
+        assert "config" not in models[name] and "tags" not in tables[name.split("__")[1]]
+    hidden = {n for n, m in models.items() if m.get("config", {}).get("docs") == {"show": False}}
+    assert "stg_bmrs__yafm" in hidden and hidden.isdisjoint(downstream)
+    assert len(hidden) > 100, "most of the catalogue is read by no mart"
+    assert all(models[n]["config"]["tags"] == ["catalogue_only"] for n in hidden)
+    assert {t for t, v in tables.items() if v.get("tags")} == {n.split("__")[1] for n in hidden}
