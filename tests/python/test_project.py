@@ -136,3 +136,20 @@ def test_staging_nothing_downstream_reads_is_tagged_and_hidden_from_the_docs_sit
     assert len(hidden) > 100, "most of the catalogue is read by no mart"
     assert all(models[n]["config"]["tags"] == ["catalogue_only"] for n in hidden)
     assert {t for t, v in tables.items() if v.get("tags")} == {n.split("__")[1] for n in hidden}
+
+
+def test_demo_steps_draw_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    import io
+
+    from loaders.progress import Steps
+
+    plain, tty = io.StringIO(), io.StringIO()
+    for stream, is_tty in ((plain, False), (tty, True)):
+        steps = Steps(2, stream, tty=is_tty)
+        steps.begin("load")
+        steps.end("load", "10 rows in 1s")
+        steps.begin("dbt build")
+        steps.end("dbt build", "done in 30s")
+    assert plain.getvalue() == "[1/2] load: 10 rows in 1s\n[2/2] dbt build: done in 30s\n"
+    assert "\r\033[K[----------" in tty.getvalue() and "] 2/2 dbt build …" in tty.getvalue()
+    assert tty.getvalue().endswith("\r\033[K[2/2] dbt build: done in 30s\n")
