@@ -19,7 +19,7 @@ install: .uv-bootstrap  ## install everything from uv.lock into .venv
 	@$(UV) sync --frozen --compile-bytecode --quiet
 	@test -f profiles.yml || cp profiles.yml.example profiles.yml
 
-demo: install  ## load recorded real data through the real loaders, dbt build, docs
+demo: install  ## recorded real data through the real loaders into data/, dbt build, docs
 	@$(RUN) --quiet gridwarehouse demo
 
 # -v: one line per test as it finishes, so a long run is never silent; the slowest are listed
