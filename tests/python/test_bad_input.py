@@ -155,7 +155,14 @@ def test_readme_states_the_retry_defaults_the_code_uses():
     from loaders.settings import load_settings
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    row = next(line for line in readme.splitlines() if "`GRIDWAREHOUSE_HTTP_MAX_RETRIES`" in line)
+    row = next(
+        line
+        for line in readme.splitlines()
+        if line.startswith("| `GRIDWAREHOUSE_HTTP_MAX_RETRIES`")
+    )
     default = load_settings(env={}, cwd=Path("/nonexistent")).http_max_retries
     assert row.rstrip(" |").endswith(f"`{default}`")
     assert f"retried at most {CONNECT_RETRIES} times" in row
+    faults = " ".join(readme.split("**Faults.**")[1].split("\n\n")[0].split())
+    assert f"`GRIDWAREHOUSE_HTTP_MAX_RETRIES` ({default}) times" in faults
+    assert CONNECT_RETRIES == 2 and "an unknown host only twice" in faults
