@@ -23,7 +23,7 @@ demo: install  ## recorded real data through the real loaders into data/, dbt bu
 	@$(RUN) --quiet gridwarehouse demo
 
 # -v: one line per test as it finishes, so a long run is never silent; the slowest are listed
-test: install  ## everything, end-to-end and fault tests included (about 35 min on 2 cores)
+test: install  ## everything, end-to-end and fault tests included (about 40 min on 2 cores)
 	$(RUN) pytest -v --durations=15; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
 $(EMULATOR_VENV)/bin/python: tests/bigquery/emulator-requirements.txt .uv-bootstrap
