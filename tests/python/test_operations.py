@@ -165,9 +165,11 @@ def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_p
     assert "BOALF" in rendered and "stale" in rendered and "1 stale or failing" in rendered
     assert "BMRS (Elexon Insights API) [bmrs]" in rendered  # grouped by source
     # bars and cells carry visible labels, not only hover titles
-    rows = str(cli.count("raw_bmrs.boalf"))
-    assert f">{rows}</text>" in rendered, "the heatmap cell shows its row count"
-    assert f"{int(rows):,} rows · 1 window</text>" in rendered, "the duration bar is labelled"
+    from loaders.status_page import _short
+
+    rows = cli.count("raw_bmrs.boalf")
+    assert f">{_short(rows)}</text>" in rendered, "the heatmap cell shows its row count"
+    assert f"{rows:,} rows · 1 window</text>" in rendered, "the duration bar is labelled"
     width, height, png = screenshot(chromium, page.as_uri(), tmp_path / "status.png")
     assert (width, height) == (1280, 1000)
     assert len(png) > 15_000 and _distinct_colours(png) > 20, "the page rendered, not blank"
