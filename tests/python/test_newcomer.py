@@ -263,3 +263,25 @@ def test_status_page_and_docs_site_render_labelled_in_chromium(
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(60)
+
+
+def test_readme_dlt_commands_inspect_the_demo_pipelines(newcomer: Newcomer) -> None:
+    """The README's dlt block (info, trace, load-package, schema) against the demo's pipelines,
+    and `show`, which the README says needs dlt[hub], does nothing useful."""
+    block = readme_block("### Inspecting pipelines with dlt")
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert [c.split()[-1] for c in commands] == ["info", "trace", "load-package", "schema"]
+    expect = {
+        "info": "default_schema_name: bmrs",
+        "trace": "COMPLETED",
+        "load-package": "Package ",
+        "schema": "name: bmrs",
+    }
+    for command in commands:
+        result = newcomer.shell(command)
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+        assert "Found pipeline bmrs" in result.stdout
+        assert expect[command.split()[-1]] in result.stdout, result.stdout[-2000:]
+    assert "boalf" in newcomer.shell(commands[-1]).stdout  # the schema lists the demo's tables
+    show = newcomer.shell("uv run dlt pipeline --pipelines-dir data/pipelines bmrs show")
+    assert "dlt[hub]" in show.stdout + show.stderr
