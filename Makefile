@@ -16,14 +16,15 @@ help:  ## list the targets
 	@touch .uv-bootstrap
 
 install: .uv-bootstrap  ## install everything from uv.lock into .venv
-	$(UV) sync --frozen --compile-bytecode
+	@$(UV) sync --frozen --compile-bytecode --quiet
 	@test -f profiles.yml || cp profiles.yml.example profiles.yml
 
-demo: install  ## load recorded real data through the real loaders, dbt build, docs
-	$(RUN) gridwarehouse demo
+demo: install  ## recorded real data through the real loaders into data/, dbt build, docs
+	@$(RUN) --quiet gridwarehouse demo
 
-test: install  ## the whole test suite
-	$(RUN) pytest; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+# -v: one line per test as it finishes, so a long run is never silent; the slowest are listed
+test: install  ## everything, end-to-end and fault tests included (about 40 min on 2 cores)
+	$(RUN) pytest -v --durations=15; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
 $(EMULATOR_VENV)/bin/python: tests/bigquery/emulator-requirements.txt .uv-bootstrap
 	$(UV) venv -q --allow-existing --python $(PYTHON) $(EMULATOR_VENV)
@@ -33,8 +34,8 @@ $(EMULATOR_VENV)/bin/python: tests/bigquery/emulator-requirements.txt .uv-bootst
 test-bigquery: install $(EMULATOR_VENV)/bin/python  ## BigQuery parity: the marts on a local emulator vs DuckDB
 	EMULATOR_PYTHON=$(abspath $(EMULATOR_VENV))/bin/python $(RUN) pytest -m bigquery tests/python/test_bigquery_parity.py
 
-test-fast: install  ## the suite without the slow end-to-end tests
-	$(RUN) pytest -m "not slow and not bigquery"
+test-fast: install  ## unit and recorded-data tests, on 2 cores (pytest-xdist): a few minutes
+	$(RUN) pytest -n 2 -v --durations=10 -m "not slow and not bigquery"
 
 lint: install  ## ruff + sqlfluff (dbt templater)
 	$(RUN) ruff check loaders tests bench

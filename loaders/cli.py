@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import os
 import sys
 from collections.abc import Sequence
 
@@ -166,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--serve", action="store_true", help="serve the live status page on 127.0.0.1"
     )
     status.add_argument("--port", type=int, default=0, help="--serve port (default: a free one)")
+    status.add_argument(
+        "--all",
+        dest="show_all",
+        action="store_true",
+        help="list every dataset, also those scheduled but never loaded (the table and the page)",
+    )
 
     check = commands.add_parser(
         "check-endpoints",
@@ -217,10 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="the offline demo: recorded real data end to end",
         description="Serve the recorded real responses on 127.0.0.1, load "
-        "them through the real loaders into data/demo/gridwarehouse.duckdb, "
-        "run dbt build and dbt docs generate, and print where everything is.",
+        "them through the real loaders into the configured warehouse "
+        "(data/gridwarehouse.duckdb by default, so every other command sees them), "
+        "run dbt build and dbt docs generate, and print what to try next.",
     )
-    demo.add_argument("--data-dir", default="data/demo", help="where the demo warehouse goes")
+    demo.add_argument(
+        "--data-dir",
+        help="a data folder of its own for the demo (default: GRIDWAREHOUSE_DATA_DIR, `data`); "
+        "other commands then need GRIDWAREHOUSE_DATA_DIR set to it too",
+    )
     return parser
 
 
@@ -248,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gridwarehouse: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
     except Exception as exc:  # the last resort: a bug or a broken machine, never a traceback
         return _internal_error(exc)
 
@@ -260,6 +274,14 @@ def _internal_error(exc: Exception) -> int:
     where = f"details in {path}" if path else "no log file could be written"
     print(f"gridwarehouse: internal error: {summary}; {where}", file=sys.stderr)
     return 1
+
+
+def _reader_went_away() -> int:
+    """The reader of our output closed it (`… --json | head`): stop quietly. Standard output is
+    pointed at /dev/null so the interpreter's own flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
 
 
 def _nothing_due(argv: list[str]) -> bool:
@@ -311,6 +333,19 @@ def _pin_malloc_threshold() -> None:
         libc.mallopt(-8, 2)  # M_ARENA_MAX
 
 
+# commands that read or write the warehouse (with BigQuery, credentials are checked first)
+_USES_BIGQUERY = (
+    "load",
+    "backfill",
+    "build",
+    "check-endpoints",
+    "export",
+    "status",
+    "run",
+    "schedule",
+)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from loaders.settings import load_settings
 
@@ -319,16 +354,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     from loaders.logs import setup_logging
 
     setup_logging(settings, args.log_level or settings.log_level, command=args.command)
-    if settings.target == "bigquery" and args.command in (
-        "load",
-        "backfill",
-        "build",
-        "check-endpoints",
-        "export",
-    ):
-        from loaders.common.bigquery import require_bigquery_settings
+    if settings.target == "bigquery" and args.command in _USES_BIGQUERY:
+        from loaders.common.bigquery import check_bigquery_access, require_bigquery_settings
 
-        require_bigquery_settings(settings)  # one clear message before any work
+        if args.command == "check-endpoints":  # it probes the warehouse itself, and reports
+            require_bigquery_settings(settings)
+        else:  # one clear line before any work: no fetching, no dbt parse, no traceback
+            check_bigquery_access(settings)
     if args.command in ("load", "backfill", "run", "schedule", "iris"):
         from loaders.common.warehouse import check_free_space
 
@@ -397,7 +429,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "status":
         from loaders.status import status
 
-        return status(settings, as_json=args.json, html=args.html, serve=args.serve, port=args.port)
+        return status(
+            settings,
+            as_json=args.json,
+            html=args.html,
+            serve=args.serve,
+            port=args.port,
+            show_all=args.show_all,
+        )
     if args.command == "iris":
         if args.iris_command is None:
             raise UsageError("iris what? `gridwarehouse iris run [--archive DIR]`")

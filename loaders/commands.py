@@ -347,10 +347,36 @@ def print_summary(summary: RunSummary, stream=None) -> None:
         if d.windows_failed:
             parts.append(f"{d.windows_failed} FAILED")
         print(f"  {name:<24} {d.rows:>10,} rows   {', '.join(parts)}", file=out)
-        for error in d.errors[:3]:
-            print(f"      {error}", file=out)
-        if len(d.errors) > 3:
-            print(f"      … and {len(d.errors) - 3} more (see ops.load_log)", file=out)
+        groups = group_errors(d.errors)
+        for error, count in groups[:3]:
+            alike = (
+                f" (and {count - 1} more window{'s' if count > 2 else ''} alike)"
+                if count > 1
+                else ""
+            )
+            print(f"      {error}{alike}", file=out)
+        if len(groups) > 3:
+            print(f"      … and {len(groups) - 3} more errors (see ops.load_log)", file=out)
+    if summary.aborted and summary.not_attempted:
+        # the error itself is printed above, under its dataset
+        print(
+            f"stopped early: {summary.not_attempted} window(s) not attempted, since the "
+            "source cannot be used as it is (the error above); nothing was recorded for them",
+            file=out,
+        )
+
+
+def group_errors(errors: Sequence[str]) -> list[tuple[str, int]]:
+    """Window errors that differ only in the window (its label, the URL's query) grouped into
+    one, keeping the first as it was: an offline service is one line, not one per window."""
+    import re
+
+    groups: dict[str, list[str]] = {}
+    for error in errors:
+        what = error.split(": ", 1)[-1]  # without the window label
+        key = re.sub(r"\?[^\s:;,]*", "", what)
+        groups.setdefault(key, []).append(error)
+    return [(alike[0], len(alike)) for alike in groups.values()]
 
 
 def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bool = False) -> int:
@@ -380,8 +406,8 @@ def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bo
                 "keys": list(e.keys),
                 "keys_from": "hints" if e.keys_from_hints else "inferred",
                 "table": f"raw_bmrs.{e.table}",
-                "loaded": bool(state and state.done),
-                "loaded_until": state.last_end.isoformat() if state and state.last_end else None,
+                "loaded": bool(state and (state.done or state.last_snapshot)),
+                "loaded_until": _loaded_until(state),
             }
         )
     if as_json:
@@ -399,6 +425,15 @@ def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bo
         f"\n{len(rows)} datasets. Load one with: gridwarehouse load bmrs --dataset NAME --from DATE"
     )
     return 0
+
+
+def _loaded_until(state: Any) -> str | None:
+    """The end of the last done window; for whole-list datasets (the BM unit registry), which
+    have no windows, when the list was last loaded."""
+    if state is None:
+        return None
+    last = state.last_end or state.last_snapshot
+    return last.isoformat() if last else None
 
 
 def _list_skipped(skipped: dict[str, str], *, as_json: bool) -> int:

@@ -3,18 +3,30 @@
 A replay server on 127.0.0.1 answers with the real responses recorded from the BMRS Insights
 API, the NESO portal, UKPN's portal and ISO New England (tests/data/recorded); the real loaders
 fetch them over
-HTTP into a DuckDB file of its own (data/demo/), then dbt builds and tests every model and
-writes the docs site.
+HTTP into the configured warehouse (data/gridwarehouse.duckdb by default, so every other command
+sees the demo's data), then dbt builds and tests every model and writes the docs site.
+
+The console gets one line per step and dbt's own summary; everything the loaders and dbt print
+goes to log files under <data>/logs/demo/, whose paths are printed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
+from loaders import commands
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
 from loaders.common.replay import ReplayServer
+from loaders.progress import Steps
 from loaders.settings import Settings, load_settings
 
 # The recorded days (see tests/data/recorded/bmrs/README.md), and what was recorded on them.
@@ -55,83 +67,84 @@ ISONE_DATASETS = (
 ISONE_LOCATIONS = ("4001", "4002")
 
 
-def run_demo(data_dir: str = "data/demo") -> int:
+def run_demo(data_dir: str | None = None) -> int:
+    """Load the recorded data, build and document it; exit 1 (with the log's tail) on a failure."""
+    base = load_settings()
+    if data_dir is not None:  # --data-dir: a warehouse of its own, away from the default one
+        folder = Path(data_dir)
+        base = dataclasses.replace(
+            base, data_dir=folder, duckdb_path=folder / "gridwarehouse.duckdb"
+        )
+    logs = base.data_dir / "logs" / "demo"
+    logs.mkdir(parents=True, exist_ok=True)
+    steps = Steps(len(_LOAD_STEPS) + 2)
+    print(f"gridwarehouse demo: recorded real data into {_shown(base.duckdb_path)}")
+    print(f"  full output: {_shown(logs)}/ (load.log, dbt-build.log, dbt-docs.log)")
+    with ReplayServer() as replay:
+        settings = _replay_settings(base, replay)
+        with (logs / "load.log").open("w", encoding="utf-8") as log:
+            for label, step in _LOAD_STEPS:
+                if not _load_step(steps, label, step, settings, log):
+                    return _failed(logs / "load.log")
+    for args, name in ((["build"], "dbt-build.log"), (["docs", "generate"], "dbt-docs.log")):
+        if not _dbt_step(steps, args, settings, logs / name):
+            return _failed(logs / name)
+    _report(settings)
+    return 0
+
+
+def _replay_settings(base: Settings, replay: ReplayServer) -> Settings:
+    """The user's settings with every source pointed at the local replay server."""
+    return dataclasses.replace(
+        base,
+        target="duckdb",
+        base_urls={
+            **base.base_urls,
+            "bmrs": replay.base_url("bmrs"),
+            "neso": replay.base_url("neso") + "/api/3/action",
+            "isone": replay.base_url("isone") + "/api/v1.1",
+            "isone_www": replay.base_url("isone") + "/www",
+        },
+        dno_base_urls={"UKPN": replay.base_url("dno") + "/ukpn"},
+        bmrs_requests_per_s=0.0,  # a local replay needs no politeness limit
+        rates={source: 0.0 for source in base.rates},
+        # the replay server asks for no credentials, but the loader sends some: never the
+        # user's own, whatever the environment holds
+        secrets={**base.secrets, "ISONE_USERNAME": "demo", "ISONE_PASSWORD": "demo"},
+    )
+
+
+def _load_bmrs(settings: Settings) -> int:
     from loaders.bmrs.catalogue import load_catalogue
     from loaders.bmrs.plan import range_tasks, resolve_datasets
-    from loaders.commands import load_dno, load_neso, print_summary, run_bmrs
+    from loaders.commands import print_summary, run_bmrs
 
-    base = load_settings()
-    folder = Path(data_dir)
-    with ReplayServer() as replay:
-        settings = dataclasses.replace(
-            base,
-            target="duckdb",
-            data_dir=folder,
-            duckdb_path=folder / "gridwarehouse.duckdb",
-            base_urls={
-                **base.base_urls,
-                "bmrs": replay.base_url("bmrs"),
-                "neso": replay.base_url("neso") + "/api/3/action",
-                "isone": replay.base_url("isone") + "/api/v1.1",
-                "isone_www": replay.base_url("isone") + "/www",
-            },
-            dno_base_urls={"UKPN": replay.base_url("dno") + "/ukpn"},
-            bmrs_requests_per_s=0.0,  # a local replay needs no politeness limit
-            rates={source: 0.0 for source in base.rates},
-            # the replay server asks for no credentials, but the loader sends some: never the
-            # user's own, whatever the environment holds
-            secrets={**base.secrets, "ISONE_USERNAME": "demo", "ISONE_PASSWORD": "demo"},
-        )
-        _say(
-            f"1/3 Loading recorded real BMRS data ({DEMO_FROM:%Y-%m-%d} to {DEMO_TO:%Y-%m-%d}) "
-            f"from the replay server at {replay.base_url('bmrs')}"
-        )
-        endpoints = resolve_datasets(load_catalogue(), DEMO_DATASETS, False)
-        # the recorded DISBSAD actions: settlement period 40 of 1 May 2024 (18:30-19:00 UTC)
-        disbsad = resolve_datasets(load_catalogue(), ["BALANCING_NONBM_DISBSAD_DETAILS"], False)
-        tasks = range_tasks(endpoints, DEMO_FROM, DEMO_TO) + range_tasks(
-            disbsad, datetime(2024, 5, 1, 18, 30, tzinfo=UTC), datetime(2024, 5, 1, 19, tzinfo=UTC)
-        )
-        for names, start, end in DEMO_SETTLEMENT_DAYS:
-            tasks += range_tasks(resolve_datasets(load_catalogue(), names, False), start, end)
-        summary = run_bmrs(settings, tasks)
-        print_summary(summary)
-        if summary.exit_code:
-            return summary.exit_code
-        _say("   and NESO historic demand 2023 and UKPN 33 kV power flows (recorded real files)")
-        for code in (
-            load_neso(settings, ["historic_demand"], all_=False, start=None, end=None),
-            load_dno(
-                settings,
-                ["powerflow"],
-                ["UKPN"],
-                all_=False,
-                force=True,
-                file=None,
-                start=None,
-                end=None,
-            ),
-        ):
-            if code:
-                return code
-        code = _load_isone(settings)
-        if code:
-            return code
-    _say("2/3 Building and testing the dbt models (dbt build)")
-    if run_dbt(settings, ["build"]) != 0:
-        _say("dbt build failed: see the output above")
-        return 1
-    _say("3/3 Writing the docs site (dbt docs generate)")
-    if run_dbt(settings, ["docs", "generate"]) != 0:
-        return 1
-    _report(settings.duckdb_path)
-    return 0
+    endpoints = resolve_datasets(load_catalogue(), DEMO_DATASETS, False)
+    # the recorded DISBSAD actions: settlement period 40 of 1 May 2024 (18:30-19:00 UTC)
+    disbsad = resolve_datasets(load_catalogue(), ["BALANCING_NONBM_DISBSAD_DETAILS"], False)
+    tasks = range_tasks(endpoints, DEMO_FROM, DEMO_TO) + range_tasks(
+        disbsad, datetime(2024, 5, 1, 18, 30, tzinfo=UTC), datetime(2024, 5, 1, 19, tzinfo=UTC)
+    )
+    for names, start, end in DEMO_SETTLEMENT_DAYS:
+        tasks += range_tasks(resolve_datasets(load_catalogue(), names, False), start, end)
+    summary = run_bmrs(settings, tasks)
+    print_summary(summary)
+    return summary.exit_code
+
+
+def _load_neso(settings: Settings) -> int:
+    return commands.load_neso(settings, ["historic_demand"], all_=False, start=None, end=None)
+
+
+def _load_dno(settings: Settings) -> int:
+    return commands.load_dno(
+        settings, ["powerflow"], ["UKPN"], all_=False, force=True, file=None, start=None, end=None
+    )
 
 
 def _load_isone(settings: Settings) -> int:
     from loaders.isone.run import load
 
-    _say("   and ISO New England load, fuel mix and forecasts (recorded real days)")
     for start, end in ISONE_RANGES:
         code = load(
             settings, ISONE_DATASETS, all_=False, start=start, end=end, locations=ISONE_LOCATIONS
@@ -141,37 +154,144 @@ def _load_isone(settings: Settings) -> int:
     return load(settings, ["locations"], all_=False, start=None, end=None)
 
 
-def _report(duckdb_path: Path) -> None:
+_LOAD_STEPS: tuple[tuple[str, Callable[[Settings], int]], ...] = (
+    (
+        f"BMRS {DEMO_FROM:%Y-%m-%d} to {DEMO_TO:%Y-%m-%d} (acceptances, limits, REMIT, …), "
+        "generation by fuel and system prices",
+        _load_bmrs,
+    ),
+    ("NESO historic demand 2023", _load_neso),
+    ("UKPN 33 kV power flows", _load_dno),
+    ("ISO New England load, fuel mix and forecasts", _load_isone),
+)
+
+
+def _load_step(
+    steps: Steps, label: str, step: Callable[[Settings], int], settings: Settings, log: IO[str]
+) -> bool:
+    """One loader run with its output in the log; the console gets its rows and time."""
+    steps.begin(label)
+    began = time.monotonic()
+    commands.COLLECTED = []
+    try:
+        with _output_to(log):
+            print(f"==> {label}", flush=True)
+            code = step(settings)
+        rows = sum(summary.rows for summary in commands.COLLECTED)
+    finally:
+        commands.COLLECTED = None
+    detail = f"{rows:,} rows in {time.monotonic() - began:.0f}s"
+    steps.end(label, detail if code == 0 else f"FAILED (exit {code})")
+    return code == 0
+
+
+def _dbt_step(steps: Steps, args: list[str], settings: Settings, log_path: Path) -> bool:
+    """dbt with its per-model lines in the log; the console gets dbt's own summary lines."""
+    label = f"dbt {' '.join(args)}"
+    steps.begin(label)
+    began = time.monotonic()
+    with log_path.open("w", encoding="utf-8") as log:
+        code = run_dbt(settings, args, output=log)
+    summary = dbt_summary(log_path.read_text(encoding="utf-8", errors="replace"))
+    detail = f"done in {time.monotonic() - began:.0f}s" if code == 0 else f"FAILED (exit {code})"
+    steps.end(label, detail)
+    for line in summary:
+        print(f"      {line}")
+    return code == 0
+
+
+def dbt_summary(output: str) -> list[str]:
+    """dbt's own summary: what ran ("Finished running 60 view models, 400 data tests …") and
+    the totals ("Done. PASS=… WARN=… ERROR=… SKIP=… TOTAL=…")."""
+    wanted = ("Finished running", "Done. PASS=", "Completed with", "Catalog written")
+    lines = []
+    for raw in output.splitlines():
+        text = raw.split(" ", 1)[1].strip() if raw[:2].isdigit() and " " in raw else raw.strip()
+        if text.startswith(wanted):
+            lines.append(text)
+    return lines
+
+
+@contextlib.contextmanager
+def _output_to(log: IO[str]) -> Iterator[None]:
+    """Send what a loader prints (stdout, stderr, console log lines) to the demo's log file."""
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.stdout)
+    ]
+    previous = [h.setStream(log) for h in handlers]
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            yield
+    finally:
+        for handler, stream in zip(handlers, previous, strict=True):
+            handler.setStream(stream)
+        log.flush()
+
+
+def _failed(log_path: Path, lines: int = 20) -> int:
+    tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    print(f"\nThe demo stopped. The last lines of {_shown(log_path)}:")
+    for line in tail:
+        print(f"  {line}")
+    return 1
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to here when it lies below, else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _table_counts(settings: Settings) -> list[tuple[str, str, int]]:
     from loaders.common.warehouse import connect_duckdb
 
-    settings = dataclasses.replace(load_settings(), duckdb_path=duckdb_path)
     con = connect_duckdb(settings, read_only=True)
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw_bmrs', 'raw_neso', 'raw_dno', 'raw_isone', 'marts', 'ops') "
-            "and table_name not like '_dlt%' "
-            "order by 1, 2"
+            "and table_name not like '_dlt%' order by 1, 2"
         ).fetchall()
-        print("\nRows per table:")
-        empty_marts = []
-        for schema, table in tables:
-            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            print(f"  {schema + '.' + table:<48} {count:>9,}")
-            if schema == "marts" and count == 0:
-                empty_marts.append(table)
+        return [
+            (schema, table, con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
+            for schema, table in tables
+        ]
     finally:
         con.close()
-    _report_empty_marts(empty_marts)
-    docs = PROJECT_ROOT / "target" / "index.html"
+
+
+def _report(settings: Settings) -> None:
+    """Rows per schema, then the commands to try next: each one works as printed (a test runs
+    them), from this folder, against the warehouse the demo just filled."""
+    counts = _table_counts(settings)
+    print("\nRows per schema:")
+    for schema in dict.fromkeys(s for s, _, _ in counts):
+        mine = [(t, n) for s, t, n in counts if s == schema]
+        filled = sum(1 for _, n in mine if n)
+        print(
+            f"  {schema:<10} {sum(n for _, n in mine):>10,} rows in {len(mine)} tables "
+            f"({filled} with rows)"
+        )
+    _report_empty_marts([t for s, t, n in counts if s == "marts" and n == 0])
+    warehouse = _shown(settings.duckdb_path)
+    site = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target") / "index.html"
+    pipelines = _shown(settings.pipelines_dir)
+    query = (
+        f"import duckdb; con = duckdb.connect('{warehouse}', read_only=True); "
+        "print(con.sql('select * from marts.fct_acceptances_by_unit_period limit 5'))"
+    )
     print(f"""
-Done. The warehouse is {duckdb_path.resolve()}
-  marts (what BI tools read):  schema `marts`, e.g. marts.fct_acceptances_by_unit_period
-  query it:   uv run python -c "import duckdb; print(duckdb.connect('{duckdb_path}', read_only=True).sql('select * from marts.fct_acceptances_by_unit_period limit 5'))"
-  docs site:  {docs}
-              serve it: uv run python -m loaders.common.docs --no-generate   (prints the URL)
-  pipelines:  uv run dlt pipeline --pipelines-dir {duckdb_path.parent / "pipelines"} bmrs info
-""")
+Done. The warehouse is {warehouse}; every command below reads it.
+  status:     uv run gridwarehouse status        (exit 3: the recorded days are long past)
+  datasets:   uv run gridwarehouse datasets list
+  export:     uv run gridwarehouse export vlp-batteries --format csv --out batteries.csv
+  query:      uv run python -c "{query}"
+  docs site:  {_shown(site)}   serve it: make docs   (prints the URL)
+  pipelines:  uv run dlt pipeline --pipelines-dir {pipelines} bmrs info""")
 
 
 def _report_empty_marts(empty: list[str]) -> None:
@@ -189,7 +309,6 @@ def _report_empty_marts(empty: list[str]) -> None:
 def _marts_filled_by() -> dict[str, str]:
     """Mart name -> meta.filled_by, from the manifest `dbt build` just wrote."""
     import json
-    import os
 
     target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
     manifest = target / "manifest.json"
@@ -201,7 +320,3 @@ def _marts_filled_by() -> dict[str, str]:
         for node in nodes.values()
         if node.get("resource_type") == "model" and node.get("meta", {}).get("filled_by")
     }
-
-
-def _say(text: str) -> None:
-    print(f"\n==> {text}", flush=True)

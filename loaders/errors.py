@@ -75,3 +75,23 @@ def error_kind(exc: BaseException | None) -> str:
     if isinstance(exc, RequestFailedError):
         return "request"
     return "http"
+
+
+def unknown_names_error(
+    kind: str, unknown: list[str], valid: list[str], list_command: str
+) -> UsageError:
+    """One short line for names nobody knows: the closest valid names, and where to see all
+    (listing every valid name made a line of thousands of characters)."""
+    import difflib
+
+    by_upper = {name.upper(): name for name in valid}
+    suggestions: list[str] = []
+    for name in unknown:
+        for close in difflib.get_close_matches(name.upper(), list(by_upper), n=3, cutoff=0.6):
+            if by_upper[close] not in suggestions:
+                suggestions.append(by_upper[close])
+    plural = "s" if len(unknown) > 1 else ""
+    hint = f"; did you mean {', '.join(suggestions[:3])}?" if suggestions else ""
+    return UsageError(
+        f"unknown {kind}{plural} {', '.join(unknown)}{hint} (`{list_command}` shows all)"
+    )

@@ -115,12 +115,11 @@ def _dno_datasets(settings: Settings, kinds: tuple[str, ...] | None) -> set[str]
 
 
 def _isone_datasets(names: tuple[str, ...] | None) -> set[str]:
-    try:
-        from loaders.isone.source import load_datasets  # type: ignore[import-not-found]
-    except ImportError:
-        return set()
-    every = set(load_datasets())
-    return every if not names or names == ("all",) else set(names) & every
+    # the names the load log records: the dataset names of loaders/isone/datasets.toml
+    from loaders.isone.config import load_config
+
+    every = set(load_config().datasets)
+    return every if not names or names == ("all",) else {n.lower() for n in names} & every
 
 
 # -- the cycle --------------------------------------------------------------------------------

@@ -250,7 +250,12 @@ class _Reader:
         )
 
     def __enter__(self) -> _Reader:
-        if not self.bigquery:
+        if not self.bigquery and not self.settings.duckdb_path.exists():
+            import duckdb
+
+            # nothing loaded yet: read an empty in-memory database, and create no file
+            self._con = duckdb.connect(":memory:")
+        elif not self.bigquery:
             from loaders.common.warehouse import connect_duckdb
 
             self._con = connect_duckdb(self.settings, read_only=True, ops_only=True)
@@ -326,8 +331,10 @@ def _dataset_states(
         source, dataset = r["source"], r["dataset"]
         if source == "iris":
             continue  # the receiver's flushes: shown with its own status
-        seen.add((source, dataset))
-        is_scheduled = dataset in scheduled.get(source, set())
+        # ISO-NE logs one dataset per location ("da_hourly_demand/4001"): scheduled as its dataset
+        base = dataset.split("/")[0]
+        seen.update({(source, dataset), (source, base)})
+        is_scheduled = base in scheduled.get(source, set())
         last_end = _aware(r["last_window_end"])
         last_ok = _aware(r["last_success_at"])
         reference = last_end or last_ok
@@ -435,22 +442,77 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def print_report(report: Report, stream: Any = None, colour: bool | None = None) -> None:
+SOURCE_NAMES = {
+    "bmrs": "BMRS (Elexon Insights API)",
+    "neso": "NESO data portal",
+    "dno": "DNO open-data portals",
+    "isone": "ISO New England",
+}
+
+
+@dataclass
+class Shown:
+    """What a status view lists, per source in order, and how many it leaves out per source."""
+
+    groups: dict[str, list[DatasetStatus]]
+    hidden: dict[str, int]
+
+
+def shown_datasets(report: Report, settings: Settings | None, show_all: bool) -> Shown:
+    """By default the datasets with a load history, and scheduled ones chosen by name
+    (GRIDWAREHOUSE_RUN_<SOURCE>_DATASETS); the many only scheduled by the default `all` and
+    never loaded are counted, not listed. `--all` lists everything."""
+    chosen = {
+        source
+        for source, names in (settings.run_datasets if settings else {}).items()
+        if names and names != ("all",)
+    }
+    groups: dict[str, list[DatasetStatus]] = {}
+    hidden: dict[str, int] = {}
+    for d in report.datasets:
+        listed = show_all or d.last_attempt_at is not None or d.source in chosen
+        if listed:
+            groups.setdefault(d.source, []).append(d)
+        else:
+            hidden[d.source] = hidden.get(d.source, 0) + 1
+    return Shown(groups, hidden)
+
+
+def print_report(
+    report: Report,
+    stream: Any = None,
+    colour: bool | None = None,
+    *,
+    settings: Settings | None = None,
+    show_all: bool = False,
+) -> None:
     out = stream or sys.stdout
     colour = out.isatty() if colour is None else colour
 
     def paint(state: str) -> str:
         return f"\033[{_COLOURS.get(state, '0')}m{state}\033[0m" if colour else state
 
+    shown = shown_datasets(report, settings, show_all)
+    listed = [d for group in shown.groups.values() for d in group]
+    width = max([len(d.dataset) for d in listed] + [7])  # full names: nothing cut off
     print(f"status at {_when(report.generated_at)} UTC — {report.warehouse}", file=out)
-    header = f"{'SOURCE':<7} {'DATASET':<34} {'LAST WINDOW END':<17} {'LAG':>6} {'ROWS 24H':>10} {'FAIL 24H':>8}  STATE"
-    print(header, file=out)
-    for d in report.datasets:
-        print(
-            f"{d.source:<7} {d.dataset[:34]:<34} {_when(d.last_window_end or d.last_success_at):<17} "
-            f"{human_lag(d.lag_s):>6} {d.rows_24h:>10,} {d.failures_24h:>8}  {paint(d.state)}",
-            file=out,
-        )
+    header = f"  {'DATASET':<{width}} {'LAST WINDOW END':<17} {'LAG':>6} {'ROWS 24H':>10} {'FAIL 24H':>8}  STATE"
+    for source in sorted(set(shown.groups) | set(shown.hidden)):
+        print(f"\n{SOURCE_NAMES.get(source, source)} [{source}]", file=out)
+        if shown.groups.get(source):
+            print(header, file=out)
+        for d in shown.groups.get(source, []):
+            print(
+                f"  {d.dataset:<{width}} {_when(d.last_window_end or d.last_success_at):<17} "
+                f"{human_lag(d.lag_s):>6} {d.rows_24h:>10,} {d.failures_24h:>8}  {paint(d.state)}",
+                file=out,
+            )
+        if shown.hidden.get(source):
+            print(
+                f"  + {shown.hidden[source]} more scheduled, never loaded "
+                "(`gridwarehouse status --all` lists them)",
+                file=out,
+            )
     for q in report.iris:
         print(
             f"\nIRIS queue {q.queue}: {paint(q.state)}; receiver last seen {_when(q.last_seen_at)} "
@@ -471,22 +533,49 @@ def print_report(report: Report, stream: Any = None, colour: bool | None = None)
         print("\nerrors:", file=out)
         for d in errors:
             print(f"  {d.source} {d.dataset}: {d.last_error}", file=out)
+    print(f"\n{health_line(report)}", file=out)
+    if settings is not None and settings.target == "duckdb" and not settings.duckdb_path.exists():
+        print(
+            f"no warehouse at {settings.duckdb_path} yet: `make demo` or a "
+            "`gridwarehouse load` creates it",
+            file=out,
+        )
+
+
+def health_line(report: Report) -> str:
+    """`healthy`, or how many datasets are unhealthy and why, naming the stale and failing
+    ones first (never-loaded ones are counted: by default that is most of the catalogue)."""
     bad = report.unhealthy
-    print(
-        f"\n{'healthy' if not bad else f'{len(bad)} stale or failing: ' + ', '.join(bad[:10])}",
-        file=out,
+    if not bad:
+        return "healthy"
+    states = [d.state for d in report.datasets]
+    counts = [
+        f"{states.count('stale')} stale",
+        f"{states.count('failing')} failing",
+        f"{states.count('never')} scheduled but never loaded",
+    ]
+    counts += (
+        [f"{len(report.iris)} IRIS queue(s) stale"]
+        if any(i.state == "stale" for i in report.iris)
+        else []
     )
+    named = [
+        f"{d.source}.{d.dataset}" for d in report.datasets if d.state in ("stale", "failing")
+    ] + [f"iris.{i.queue}" for i in report.iris if i.state == "stale"]
+    more = f" and {len(named) - 10} more" if len(named) > 10 else ""
+    listed = f": {', '.join(named[:10])}{more}" if named else ""
+    return f"{len(bad)} unhealthy ({', '.join(counts)}){listed}"
 
 
 def status(
     settings: Settings, *, as_json: bool, html: str | None = None, serve: bool = False,
-    port: int = 0,
+    port: int = 0, show_all: bool = False,
 ) -> int:  # fmt: skip
     """`gridwarehouse status`: exit 3 when a scheduled dataset is stale or failing."""
     if serve:
         from loaders.status_page import serve_status
 
-        return serve_status(settings, port)
+        return serve_status(settings, port, show_all=show_all)
     report = collect(settings)
     if html:
         from pathlib import Path
@@ -495,11 +584,13 @@ def status(
 
         path = Path(html)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_html(report), encoding="utf-8")
+        path.write_text(
+            render_html(report, shown_datasets(report, settings, show_all)), encoding="utf-8"
+        )
         print(f"status page written to {path}", file=sys.stderr)
     if as_json:
         json.dump(report.as_json(), sys.stdout, indent=2)
         print()
     elif not html:
-        print_report(report)
+        print_report(report, settings=settings, show_all=show_all)
     return EXIT_UNHEALTHY if report.unhealthy else 0

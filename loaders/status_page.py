@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from loaders.settings import Settings
-from loaders.status import Report, collect, human_lag
+from loaders.status import SOURCE_NAMES, Report, Shown, collect, human_lag, shown_datasets
 
 REFRESH_S = 30
 STATE_COLOURS = {
@@ -39,7 +39,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#59636e}.badge{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff}
 table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #d1d9e0;
 text-align:left;white-space:nowrap}th{background:#f6f8fa}td.num{text-align:right}
-.state{font-weight:600}.err{color:#cf222e;white-space:normal;font-size:12px}
+.state{font-weight:600}tr.group th{background:#eaeef2;font-size:15px;padding-top:10px}.err{color:#cf222e;white-space:normal;font-size:12px}
 svg text{font:11px system-ui,sans-serif;fill:#59636e}
 """
 
@@ -52,20 +52,22 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def freshness_table(report: Report) -> str:
+def freshness_table(report: Report, shown: Shown | None = None) -> str:
+    """The freshness table, one titled group of rows per source; datasets left out are counted."""
+    shown = shown or shown_datasets(report, None, show_all=True)
     rows = []
-    for d in report.datasets:
-        colour = STATE_COLOURS.get(d.state, "#1f2328")
-        error = f'<div class="err">{_e(d.last_error[:300])}</div>' if d.last_error else ""
+    for source in sorted(set(shown.groups) | set(shown.hidden)):
         rows.append(
-            f'<tr id="ds-{_e(d.source)}-{_e(d.dataset)}"><td>{_e(d.source)}</td>'
-            f"<td>{_e(d.dataset)}{error}</td>"
-            f"<td>{_when(d.last_window_end or d.last_success_at)}</td>"
-            f'<td class="num">{human_lag(d.lag_s)}</td>'
-            f'<td class="num">{human_lag(d.threshold_s)}</td>'
-            f'<td class="num">{d.rows_24h:,}</td><td class="num">{d.failures_24h}</td>'
-            f'<td class="state" style="color:{colour}">{_e(d.state)}</td></tr>'
+            f'<tr class="group"><th colspan="8">{_e(SOURCE_NAMES.get(source, source))} '
+            f"[{_e(source)}]</th></tr>"
         )
+        for d in shown.groups.get(source, []):
+            rows.append(_freshness_row(d))
+        if shown.hidden.get(source):
+            rows.append(
+                f'<tr><td colspan="8" class="meta">+ {shown.hidden[source]} more scheduled, '
+                "never loaded (<code>gridwarehouse status --all</code> lists them)</td></tr>"
+            )
     return (
         '<table id="freshness"><thead><tr><th>source</th><th>dataset</th>'
         "<th>last window end (UTC)</th><th>lag</th><th>stale after</th><th>rows 24h</th>"
@@ -73,8 +75,32 @@ def freshness_table(report: Report) -> str:
     )
 
 
+def _freshness_row(d: Any) -> str:
+    colour = STATE_COLOURS.get(d.state, "#1f2328")
+    error = f'<div class="err">{_e(d.last_error[:300])}</div>' if d.last_error else ""
+    return (
+        f'<tr id="ds-{_e(d.source)}-{_e(d.dataset)}"><td>{_e(d.source)}</td>'
+        f"<td>{_e(d.dataset)}{error}</td>"
+        f"<td>{_when(d.last_window_end or d.last_success_at)}</td>"
+        f'<td class="num">{human_lag(d.lag_s)}</td>'
+        f'<td class="num">{human_lag(d.threshold_s)}</td>'
+        f'<td class="num">{d.rows_24h:,}</td><td class="num">{d.failures_24h}</td>'
+        f'<td class="state" style="color:{colour}">{_e(d.state)}</td></tr>'
+    )
+
+
+def _short(rows: int) -> str:
+    """A count that fits a heatmap cell: 950, 12k, 3.4M."""
+    if rows >= 1_000_000:
+        return f"{rows / 1_000_000:.1f}M"
+    if rows >= 1000:
+        return f"{rows // 1000}k"
+    return str(rows)
+
+
 def rows_heatmap(report: Report, days: int = 14) -> str:
-    """Rows loaded per day per dataset: one row of cells per dataset, shaded by volume."""
+    """Rows loaded per day per dataset: one row of cells per dataset, shaded by volume, each
+    cell labelled with its count (a reader should not need to hover)."""
     end = report.generated_at.date()
     dates = [(end - timedelta(days=days - 1 - i)).isoformat() for i in range(days)]
     volume: dict[str, dict[str, int]] = defaultdict(dict)
@@ -84,57 +110,61 @@ def rows_heatmap(report: Report, days: int = 14) -> str:
     if not names:
         return '<p class="meta">No rows loaded in the last 14 days.</p>'
     top = max(max(v.values()) for v in volume.values()) or 1
-    label_w, cell, gap = 260, 26, 2
+    label_w = 16 + 7 * max(len(n) for n in names)  # full names, ~7 px a character
+    cell, gap = 40, 2
     width = label_w + days * (cell + gap)
-    height = 20 + len(names) * (14 + gap)
+    height = 20 + len(names) * (16 + gap)
     parts = [f'<svg id="rows-chart" width="{width}" height="{height}" role="img">']
     for i, day in enumerate(dates):
-        x = label_w + i * (cell + gap)
-        if i % 2 == 0:
-            parts.append(f'<text x="{x}" y="12">{day[5:]}</text>')
+        parts.append(f'<text x="{label_w + i * (cell + gap) + 4}" y="12">{day[5:]}</text>')
     for j, name in enumerate(names):
-        y = 20 + j * (14 + gap)
-        parts.append(f'<text x="0" y="{y + 11}">{_e(name[:40])}</text>')
+        y = 20 + j * (16 + gap)
+        parts.append(f'<text x="0" y="{y + 12}">{_e(name)}</text>')
         for i, day in enumerate(dates):
             rows = volume[name].get(day, 0)
             share = math.log1p(rows) / math.log1p(top) if rows else 0.0
             fill = f"rgba(9,105,218,{0.12 + 0.88 * share:.2f})" if rows else "#f6f8fa"
             x = label_w + i * (cell + gap)
+            ink = "#fff" if share > 0.55 else "#1f2328"
+            label = (
+                f'<text x="{x + cell / 2}" y="{y + 12}" text-anchor="middle" '
+                f'style="fill:{ink}">{_short(rows)}</text>'
+                if rows
+                else ""
+            )
             parts.append(
-                f'<rect x="{x}" y="{y}" width="{cell}" height="14" fill="{fill}">'
-                f"<title>{_e(name)} {day}: {rows:,} rows</title></rect>"
+                f'<rect x="{x}" y="{y}" width="{cell}" height="16" fill="{fill}">'
+                f"<title>{_e(name)} {day}: {rows:,} rows</title></rect>{label}"
             )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def durations_chart(report: Report, limit: int = 60) -> str:
-    """Load durations: a bar per recent run, coloured by source, height = seconds."""
+def durations_chart(report: Report, limit: int = 30) -> str:
+    """Load durations: a horizontal bar per recent run, coloured by source, labelled with the
+    source, start time, seconds, rows and failures."""
     runs = sorted(report.runs, key=lambda r: r["started_at"])[-limit:]
     if not runs:
         return '<p class="meta">No loads in the last 3 days.</p>'
     top = max(r["seconds"] for r in runs) or 1.0
-    bar, gap, plot_h, left = 10, 3, 140, 48
-    width = max(420, left + len(runs) * (bar + gap) + 10)
-    parts = [f'<svg id="durations-chart" width="{width}" height="{plot_h + 40}" role="img">']
-    parts.append(f'<text x="0" y="12">{top:.1f}s</text><text x="0" y="{plot_h + 10}">0s</text>')
+    label_w, plot_w, row_h = 150, 360, 18
+    width = label_w + plot_w + 330
+    parts = [
+        f'<svg id="durations-chart" width="{width}" height="{len(runs) * row_h + 8}" role="img">'
+    ]
     for i, r in enumerate(runs):
-        h = max(1.0, plot_h * r["seconds"] / top)
-        x = left + i * (bar + gap)
+        y = 4 + i * row_h
+        w = max(1.0, plot_w * r["seconds"] / top)
         colour = SOURCE_COLOURS.get(r["source"], "#59636e")
+        failed = f", {r['failed']} failed" if r["failed"] else ""
         parts.append(
-            f'<rect x="{x}" y="{plot_h + 10 - h:.1f}" width="{bar}" height="{h:.1f}" '
-            f'fill="{colour}"><title>{_e(r["source"])} run {_e(r["run_id"])} at '
-            f"{_when(r['started_at'])}: {r['seconds']:.1f}s, {int(r['rows_loaded'] or 0):,} rows, "
-            f"{r['windows']} windows, {r['failed']} failed</title></rect>"
+            f'<text x="0" y="{y + 12}">{_e(r["source"])} {_when(r["started_at"])}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{row_h - 4}" fill="{colour}">'
+            f"<title>{_e(r['source'])} run {_e(r['run_id'])}</title></rect>"
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 12}">{r["seconds"]:.1f}s · '
+            f"{int(r['rows_loaded'] or 0):,} rows · {r['windows']} window{'s' if r['windows'] != 1 else ''}"
+            f"{failed}</text>"
         )
-    x = left
-    for source, colour in SOURCE_COLOURS.items():
-        parts.append(
-            f'<rect x="{x}" y="{plot_h + 24}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 14}" y="{plot_h + 33}">{source}</text>'
-        )
-        x += 70
     parts.append("</svg>")
     return "".join(parts)
 
@@ -162,7 +192,7 @@ def iris_section(report: Report) -> str:
     return "".join(blocks)
 
 
-def render_html(report: Report, *, live: bool = False) -> str:
+def render_html(report: Report, shown: Shown | None = None, *, live: bool = False) -> str:
     bad = report.unhealthy
     badge = (
         f'<span class="badge" style="background:{STATE_COLOURS["ok"]}">healthy</span>'
@@ -178,7 +208,7 @@ def render_html(report: Report, *, live: bool = False) -> str:
         f"<h1>gridwarehouse status {badge}</h1>"
         f'<p class="meta">generated {_when(report.generated_at)} UTC · {_e(report.warehouse)}'
         f"{note}</p>"
-        f"<h2>Freshness</h2>{freshness_table(report)}{iris_section(report)}"
+        f"<h2>Freshness</h2>{freshness_table(report, shown)}{iris_section(report)}"
         f"<h2>Rows loaded per day (last 14 days)</h2>{rows_heatmap(report)}"
         f"<h2>Load durations (last 3 days)</h2>{durations_chart(report)}"
         "</body></html>"
@@ -188,8 +218,9 @@ def render_html(report: Report, *, live: bool = False) -> str:
 class _Page:
     """The page, rebuilt at most every few seconds however often it is asked for."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, show_all: bool = False) -> None:
         self.settings = settings
+        self.show_all = show_all
         self._lock = threading.Lock()
         self._html = ""
         self._json = b"{}"
@@ -201,17 +232,18 @@ class _Page:
                 import json
 
                 report = collect(self.settings)
-                self._html = render_html(report, live=True)
+                shown = shown_datasets(report, self.settings, self.show_all)
+                self._html = render_html(report, shown, live=True)
                 self._json = json.dumps(report.as_json(), indent=2).encode()
                 self._built = time.monotonic()
             return self._html, self._json
 
 
-def serve_status(settings: Settings, port: int = 0) -> int:
+def serve_status(settings: Settings, port: int = 0, *, show_all: bool = False) -> int:
     """`gridwarehouse status --serve`: the live page on 127.0.0.1 until Ctrl-C or SIGTERM."""
     from loaders.commands import graceful_stop
 
-    page = _Page(settings)
+    page = _Page(settings, show_all)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

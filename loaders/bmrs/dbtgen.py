@@ -115,7 +115,25 @@ def _yaml_text(text: str) -> str:
     return '"' + " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def sources_yml(endpoints: list[Endpoint]) -> str:
+# Generated staging models no mart, intermediate model or snapshot refers to (only the
+# completeness check reads them, through the settlement_datasets macro): tagged, and hidden from
+# the docs site's tree and lineage graph, so its default view is the marts and what feeds them.
+CATALOGUE_ONLY_TAG = "catalogue_only"
+_READERS = ("models/intermediate", "models/marts", "snapshots")
+
+
+def read_downstream(project_root: Path = PROJECT_ROOT) -> set[str]:
+    """The BMRS staging models that hand-written SQL downstream refers to by name."""
+    import re
+
+    used: set[str] = set()
+    for folder in _READERS:
+        for path in (project_root / folder).rglob("*.sql"):
+            used.update(re.findall(r"ref\(\s*['\"](stg_bmrs__\w+)['\"]", path.read_text()))
+    return used
+
+
+def sources_yml(endpoints: list[Endpoint], catalogue_only: set[str] = frozenset()) -> str:
     lines = [
         HEADER.replace("-- ", "# ").replace("--", "#").rstrip(),
         "",
@@ -134,10 +152,12 @@ def sources_yml(endpoints: list[Endpoint]) -> str:
             f"      - name: {e.table}",
             f"        description: {_yaml_text(f'{e.summary} — API path {e.path}; natural key: {keys}.')}",
         ]
+        if model_name(e) in catalogue_only:
+            lines += [f"        tags: ['{CATALOGUE_ONLY_TAG}']"]
     return "\n".join(lines) + "\n"
 
 
-def models_yml(endpoints: list[Endpoint]) -> str:
+def models_yml(endpoints: list[Endpoint], catalogue_only: set[str] = frozenset()) -> str:
     lines = [
         HEADER.replace("-- ", "# ").replace("--", "#").rstrip(),
         "",
@@ -150,6 +170,15 @@ def models_yml(endpoints: list[Endpoint]) -> str:
         lines += [
             f"  - name: {model_name(e)}",
             f"    description: {_yaml_text(f'{e.summary}. One row per natural key ({keys}), the latest load winning; timestamps in UTC. Source: BMRS {e.path}.')}",
+        ]
+        if model_name(e) in catalogue_only:
+            lines += [
+                "    config:",
+                f"      tags: ['{CATALOGUE_ONLY_TAG}']",
+                "      docs:",
+                "        show: false",
+            ]
+        lines += [
             "    columns:",
         ]
         for f in e.fields:
@@ -214,9 +243,13 @@ def render(staging_dir: Path = STAGING_DIR) -> dict[Path, str]:
     """Every generated file (path -> content)."""
     endpoints = list(load_catalogue())
     generated = [e for e in endpoints if not hand_written(e, staging_dir)]
+    downstream = read_downstream()
+    catalogue_only = {model_name(e) for e in generated} - downstream
     files = {
-        staging_dir / "_bmrs__sources.yml": sources_yml(endpoints),
-        staging_dir / "generated" / "_bmrs__generated__models.yml": models_yml(generated),
+        staging_dir / "_bmrs__sources.yml": sources_yml(endpoints, catalogue_only),
+        staging_dir / "generated" / "_bmrs__generated__models.yml": models_yml(
+            generated, catalogue_only
+        ),
         MACRO_PATH: settlement_datasets_macro(endpoints),
     }
     for e in generated:

@@ -12,7 +12,7 @@ from loaders.common.checkpoint import INCREMENTAL_STEP, is_due, retry_due
 from loaders.common.engine import Task, Window
 from loaders.common.ops import OpsState
 from loaders.common.timeutil import floor_to
-from loaders.errors import UsageError
+from loaders.errors import UsageError, unknown_names_error
 
 # A dataset never loaded before starts this far back on its first incremental run.
 FIRST_LOAD_LOOKBACK = timedelta(days=1)
@@ -84,9 +84,8 @@ def _named(catalogue: Catalogue, names: Sequence[str], all_: bool) -> list[Endpo
         )
     unknown = [n for n in names if n not in catalogue]
     if unknown:
-        raise UsageError(
-            f"unknown BMRS dataset{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-            f"Valid names: {', '.join(catalogue.names())}"
+        raise unknown_names_error(
+            "dataset", unknown, list(catalogue.names()), "gridwarehouse datasets list"
         )
     seen: dict[str, Endpoint] = {}
     for name in names:

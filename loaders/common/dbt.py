@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 from loaders.common.warehouse import build_lock
 from loaders.settings import Settings
@@ -37,9 +38,12 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, args: Sequence[str], *, lock: bool = True) -> int:
+def run_dbt(
+    settings: Settings, args: Sequence[str], *, lock: bool = True, output: IO[str] | None = None
+) -> int:
     """Run `dbt <args>` in the project, holding the warehouse lock as a build while dbt runs
-    (readers of the load log use its snapshot meanwhile; loads wait for it)."""
+    (readers of the load log use its snapshot meanwhile; loads wait for it).
+    `output`: a file for dbt's whole console output (uncoloured) instead of the terminal."""
     if settings.target == "bigquery":
         from loaders.common.bigquery import require_bigquery_settings
 
@@ -57,10 +61,14 @@ def run_dbt(settings: Settings, args: Sequence[str], *, lock: bool = True) -> in
         str(profiles_dir.resolve()),
     ]
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dbt_env(settings)
+    if output is not None:
+        env["DBT_USE_COLORS"] = "false"  # a log file, not a terminal: no ANSI codes in it
+    streams = {"stdout": output, "stderr": subprocess.STDOUT} if output is not None else {}
     if lock and settings.target == "duckdb":
         with build_lock(settings, f"dbt {args[0] if args else ''}"):
-            return subprocess.call(command, env=dbt_env(settings), cwd=PROJECT_ROOT)
-    return subprocess.call(command, env=dbt_env(settings), cwd=PROJECT_ROOT)
+            return subprocess.call(command, env=env, cwd=PROJECT_ROOT, **streams)
+    return subprocess.call(command, env=env, cwd=PROJECT_ROOT, **streams)
 
 
 def build(settings: Settings, extra: Sequence[str]) -> int:

@@ -312,7 +312,10 @@ class HttpClient:
                     wait = 0.0  # another key is ready: rotate instead of waiting
                 elif exc.retry_after is not None and wait > self.retry.retry_after_max_s:
                     raise self._too_long(exc.error, wait, attempt + 1) from None
-                log.warning("%s; retry %d/%d in %.1fs", exc.error, attempt + 1, limit, wait)
+                # an unreachable host is said once, by the failed window: its short retries
+                # are detail (429s and 5xx can go on for minutes, so those are shown)
+                level = logging.DEBUG if exc.max_retries is not None else logging.WARNING
+                log.log(level, "%s; retry %d/%d in %.1fs", exc.error, attempt + 1, limit, wait)
                 time.sleep(wait)
                 attempt += 1
 

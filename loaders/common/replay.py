@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import logging
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -402,6 +403,24 @@ class ReplayServer:
         self.stop()
 
 
+def settings_env(server: ReplayServer) -> dict[str, str]:
+    """The base-URL settings that send each source with recordings to this server: the
+    variables loaders read (CONTRACTS.md), with the path prefixes each service's API sits under."""
+    sources = {path.split("/")[1] for path in server.state.routes}
+    env: dict[str, str] = {}
+    if "bmrs" in sources:
+        env["GRIDWAREHOUSE_BMRS_BASE_URL"] = server.base_url("bmrs")
+    if "neso" in sources:
+        env["GRIDWAREHOUSE_NESO_BASE_URL"] = server.base_url("neso") + "/api/3/action"
+    if "isone" in sources:
+        env["GRIDWAREHOUSE_ISONE_BASE_URL"] = server.base_url("isone") + "/api/v1.1"
+        env["GRIDWAREHOUSE_ISONE_WWW_BASE_URL"] = server.base_url("isone") + "/www"
+    # DNO portals are one setting each, and only the recorded ones are served
+    for dno in sorted({p.split("/")[2] for p in server.state.routes if p.startswith("/dno/")}):
+        env[f"GRIDWAREHOUSE_DNO_{dno.upper()}_BASE_URL"] = f"{server.base_url('dno')}/{dno}"
+    return env
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m loaders.common.replay`: serve the recordings until interrupted."""
     parser = argparse.ArgumentParser(description="Serve recorded real responses on 127.0.0.1")
@@ -409,11 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--routes", type=Path, default=DEFAULT_ROUTES)
     args = parser.parse_args(argv)
     server = ReplayServer(args.routes, args.port)
-    print(
-        f"replaying {len(server.state.routes)} recorded paths on http://127.0.0.1:{server.port}/<source>"
+    exports = "".join(f"  export {name}={value}\n" for name, value in settings_env(server).items())
+    # one write, flushed: a script reading the first line through a pipe has them all
+    sys.stdout.write(
+        f"replaying {len(server.state.routes)} recorded paths on http://127.0.0.1:{server.port}/"
+        f"<source>; point the loaders at it (paste into the shell that runs them):\n{exports}"
     )
-    for source in sorted({p.split("/")[1] for p in server.state.routes}):
-        print(f"  GRIDWAREHOUSE_{source.upper()}_BASE_URL={server.base_url(source)}")
+    sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server._server.serve_forever()
     return 0

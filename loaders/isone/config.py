@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.common.records import FieldSpec
-from loaders.errors import UsageError
+from loaders.errors import UsageError, unknown_names_error
 
 CONFIG = Path(__file__).with_name("datasets.toml")
 CADENCES = {"5min": timedelta(minutes=5), "hourly": timedelta(hours=1), "daily": timedelta(days=1)}
@@ -182,8 +182,7 @@ def resolve(config: Config, names: list[str], all_: bool) -> list[Dataset]:
         )
     unknown = [n for n in names if n.lower() not in config.datasets]
     if unknown:
-        raise UsageError(
-            f"unknown ISO-NE dataset{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-            f"Valid names: {', '.join(config.datasets)}"
+        raise unknown_names_error(
+            "ISO-NE dataset", unknown, list(config.datasets), "gridwarehouse datasets list isone"
         )
     return [config.get(n) for n in dict.fromkeys(n.lower() for n in names)]

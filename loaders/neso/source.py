@@ -26,7 +26,12 @@ from loaders.common.jsonrows import convert, csv_array
 from loaders.common.ops import SchemaChange
 from loaders.common.portals import Resource, datastore_pages, package_resources, raw_bytes
 from loaders.common.records import FieldSpec, RecordError, TypeDrift
-from loaders.errors import SourceError, UsageError, error_kind
+from loaders.errors import (
+    SourceError,
+    UsageError,
+    error_kind,
+    unknown_names_error,
+)
 from loaders.settings import Settings
 
 SOURCE = "neso"
@@ -81,9 +86,8 @@ def resolve(names: list[str], all_: bool) -> list[NesoDataset]:
         )
     unknown = [n for n in names if n.lower() not in datasets]
     if unknown:
-        raise UsageError(
-            f"unknown NESO dataset{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-            f"Valid names: {', '.join(datasets)}"
+        raise unknown_names_error(
+            "NESO dataset", unknown, list(datasets), "gridwarehouse datasets list neso"
         )
     return [datasets[n.lower()] for n in dict.fromkeys(names)]
 

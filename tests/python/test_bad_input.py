@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 RAW_TABLES = ("raw_bmrs.boalf", "raw_bmrs.fuelinst", "raw_bmrs.mils")
@@ -11,16 +13,24 @@ def assert_nothing_loaded(cli):
     assert all(cli.count(t) == 0 for t in RAW_TABLES)
 
 
-def test_unknown_dataset_lists_the_valid_names(cli):
+def test_unknown_dataset_suggests_close_names_in_one_short_line(cli):
     result = cli.run(
-        "load", "bmrs", "--dataset", "NOPE", "--from", "2024-05-01", "--to", "2024-05-02"
+        "load", "bmrs", "--dataset", "FUELINS", "--from", "2024-05-01", "--to", "2024-05-02"
     )
     assert result.returncode == 2
-    assert "unknown BMRS dataset: NOPE" in result.stderr
-    assert (
-        "Valid names:" in result.stderr and "BOALF" in result.stderr and "FUELINST" in result.stderr
-    )
+    line = result.stderr.strip()
+    assert "\n" not in line and len(line) < 300, line
+    assert line.startswith("gridwarehouse: error: unknown dataset FUELINS; did you mean FUELINST")
+    assert line.endswith("(`gridwarehouse datasets list` shows all)")
     assert not cli.duckdb_path.exists()
+
+
+def test_unknown_dataset_with_nothing_close_still_says_where_to_look(cli):
+    result = cli.run(
+        "load", "bmrs", "--dataset", "XYZZY", "--from", "2024-05-01", "--to", "2024-05-02"
+    )
+    assert result.returncode == 2
+    assert "unknown dataset XYZZY (`gridwarehouse datasets list` shows all)" in result.stderr
 
 
 def test_from_after_to_is_rejected(cli):
@@ -61,3 +71,45 @@ def test_a_load_refuses_to_start_when_the_disk_is_short_of_space(cli) -> None:
     )
     assert "Traceback" not in result.stderr
     assert not cli.duckdb_path.exists(), "nothing was written"
+
+
+def test_offline_load_says_each_failing_endpoint_once_with_the_right_counts(cli):
+    """No network: every window fails. One full error line per endpoint in the progress and
+    one in the summary, no per-retry noise, and never 'committed … windows' for failures."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/bmrs"
+        result = cli.run(
+            "load", "bmrs", "--dataset", "BOALF", "--dataset", "FUELINST",
+            "--from", "2024-05-01", "--to", "2024-05-03", GRIDWAREHOUSE_BMRS_BASE_URL=url,
+        )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    for dataset in ("BOALF", "FUELINST"):
+        assert output.count(f"{url}/datasets/{dataset}/") == 2, output  # progress + summary
+        assert f"  {dataset:<24} {0:>10,} rows   0 ok, 0 empty, 2 FAILED" in result.stdout
+    assert "(and 1 more window alike)" in result.stdout
+    assert "recorded 4 failed windows in ops.load_log (no rows)" in result.stderr
+    assert "committed" not in result.stderr and "retry" not in result.stderr
+    assert len(output.splitlines()) <= 12, output
+    assert cli.query("select count(*) from ops.load_log where status = 'failed'") == [(4,)]
+
+
+def test_readme_states_the_retry_defaults_the_code_uses():
+    from pathlib import Path
+
+    from loaders.common.http import CONNECT_RETRIES
+    from loaders.settings import load_settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    row = next(
+        line
+        for line in readme.splitlines()
+        if line.startswith("| `GRIDWAREHOUSE_HTTP_MAX_RETRIES`")
+    )
+    default = load_settings(env={}, cwd=Path("/nonexistent")).http_max_retries
+    assert row.rstrip(" |").endswith(f"`{default}`")
+    assert f"retried at most {CONNECT_RETRIES} times" in row
+    faults = " ".join(readme.split("**Retries.**")[1].split("\n\n")[0].split())
+    assert f"`GRIDWAREHOUSE_HTTP_MAX_RETRIES` ({default}) times" in faults
+    assert CONNECT_RETRIES == 2 and "an unknown host only twice" in faults

@@ -24,6 +24,9 @@ from tests.iris.servicebus_broker import Broker
 from .conftest import GRIDWAREHOUSE, Cli
 from .iris_messages import distinct_keys, messages_from_api, records
 
+# end to end: a local AMQP broker and receiver processes (killed, restarted) per test
+pytestmark = pytest.mark.slow
+
 QUEUE = "iris-test"
 
 

@@ -413,8 +413,8 @@ def test_backfill_resumes_and_refuses_current_only_datasets(cli):
 
 
 def test_unknown_dataset_and_location_are_bad_input(cli):
-    unknown = cli.run("load", "isone", "--dataset", "nope")
-    assert unknown.returncode == 2 and "Valid names: hourly_system_load" in unknown.stderr
+    unknown = cli.run("load", "isone", "--dataset", "hourly_system_lod")
+    assert unknown.returncode == 2 and "did you mean hourly_system_load" in unknown.stderr
     location = cli.run("load", "isone", "--dataset", "da_hourly_demand", "--location", "9999")
     assert location.returncode == 2 and "unknown location 9999" in location.stderr
 

@@ -58,8 +58,8 @@ def test_neso_clock_change_days_keep_46_and_50_periods(cli):
 
 
 def test_neso_unknown_dataset_and_range_are_bad_input(cli):
-    unknown = cli.run("load", "neso", "--dataset", "nope")
-    assert unknown.returncode == 2 and "Valid names: historic_demand" in unknown.stderr
+    unknown = cli.run("load", "neso", "--dataset", "historic_demnd")
+    assert unknown.returncode == 2 and "did you mean historic_demand" in unknown.stderr
     ranged = cli.run("load", "neso", "--dataset", "historic_demand", "--from", "2024-01-01")
     assert ranged.returncode == 2 and "--from/--to do not apply" in ranged.stderr
 

@@ -151,6 +151,7 @@ def _distinct_colours(png: bytes) -> int:
     return len(set(raw[i : i + 3] for i in range(1, min(len(raw), 400_000), 4)))
 
 
+@pytest.mark.slow
 def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_path: Path) -> None:
     load_boalf(cli)
     page = tmp_path / "out" / "status.html"
@@ -162,11 +163,19 @@ def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_p
 
     rendered = dom(chromium, page.as_uri())
     assert "BOALF" in rendered and "stale" in rendered and "1 stale or failing" in rendered
+    assert "BMRS (Elexon Insights API) [bmrs]" in rendered  # grouped by source
+    # bars and cells carry visible labels, not only hover titles
+    from loaders.status_page import _short
+
+    rows = cli.count("raw_bmrs.boalf")
+    assert f">{_short(rows)}</text>" in rendered, "the heatmap cell shows its row count"
+    assert f"{rows:,} rows · 1 window</text>" in rendered, "the duration bar is labelled"
     width, height, png = screenshot(chromium, page.as_uri(), tmp_path / "status.png")
     assert (width, height) == (1280, 1000)
     assert len(png) > 15_000 and _distinct_colours(png) > 20, "the page rendered, not blank"
 
 
+@pytest.mark.slow
 def test_status_serve_is_live_on_localhost(cli: Cli, chromium: str, tmp_path: Path) -> None:
     load_boalf(cli)
     proc = subprocess.Popen(
@@ -197,6 +206,7 @@ def test_status_serve_is_live_on_localhost(cli: Cli, chromium: str, tmp_path: Pa
 # -- run and schedule ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_run_loads_what_is_due_then_builds_only_downstream_models(cli: Cli, tmp_path: Path) -> None:
     load_boalf(cli, "--from", "2024-05-01", "--to", "2024-05-01T12:00")
     first = cli.run("run", **ONLY_BOALF)  # a new warehouse: the whole project is built once
@@ -223,6 +233,7 @@ def test_run_loads_what_is_due_then_builds_only_downstream_models(cli: Cli, tmp_
     assert "not due yet: bmrs" in again.stdout and "dbt build skipped" in again.stdout
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_never_both_run(cli: Cli, replay: Any) -> None:
     load_boalf(cli, "--from", "2024-05-01", "--to", "2024-05-01T23:00")
     replay.state.inject("/bmrs/datasets/BOALF/stream", [Fault(status=200, body=b"[]", delay_s=4)])
@@ -241,6 +252,7 @@ def test_two_concurrent_runs_never_both_run(cli: Cli, replay: Any) -> None:
     assert "run: bmrs: ok" in out
 
 
+@pytest.mark.slow
 def test_schedule_runs_cycles_and_stops_on_sigterm(cli: Cli, tmp_path: Path) -> None:
     load_boalf(cli, "--from", "2024-05-01", "--to", "2024-05-01T23:00")
     # files, not pipes: dbt's output would fill a pipe nobody reads until the end
@@ -313,6 +325,7 @@ def receivers() -> Iterator[tuple[str, int, list[dict[str, Any]], list[Any]]]:
         smtp.stop()
 
 
+@pytest.mark.slow
 def test_alerts_go_out_once_per_incident_and_when_it_clears(cli: Cli, receivers: Any) -> None:
     from loaders.alerts import check_and_send
     from loaders.settings import load_settings
@@ -344,6 +357,7 @@ def test_alerts_go_out_once_per_incident_and_when_it_clears(cli: Cli, receivers:
     assert check(GRIDWAREHOUSE_STALE_AFTER="bmrs=10000d") == {}
 
 
+@pytest.mark.slow
 def test_an_unreachable_webhook_is_told_on_the_next_cycle(cli: Cli, receivers: Any) -> None:
     from loaders.alerts import check_and_send
     from loaders.settings import load_settings
@@ -369,6 +383,7 @@ def _base_python() -> str:
     return str(getattr(sys, "_base_executable", None) or sys.executable)
 
 
+@pytest.mark.slow
 def test_make_docs_generates_and_serves_on_localhost_printing_the_url(cli: Cli) -> None:
     load_boalf(cli)  # docs of a warehouse with a raw table (the catalog reads it)
     proc = subprocess.Popen(
@@ -398,3 +413,36 @@ def test_make_docs_generates_and_serves_on_localhost_printing_the_url(cli: Cli) 
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_status_lists_loaded_datasets_by_source_with_full_names_and_counts_the_rest(
+    cli: Cli,
+) -> None:
+    """Default view: what has a load history, grouped by source, names in full; the datasets
+    only scheduled by default and never loaded are one line per source. `--all` lists them."""
+    load_boalf(cli)
+    bid, offer = (
+        "BALANCING_SETTLEMENT_ACCEPTANCE_VOLUMES_ALL_BID",
+        "BALANCING_SETTLEMENT_ACCEPTANCE_VOLUMES_ALL_OFFER",
+    )
+    default = cli.run("status")
+    assert default.returncode == 3
+    lines = default.stdout.splitlines()
+    assert "BMRS (Elexon Insights API) [bmrs]" in lines
+    assert any(line.split()[:1] == ["BOALF"] for line in lines)
+    assert bid not in default.stdout and len(lines) < 30, default.stdout
+    never = next(line for line in lines if "more scheduled, never loaded" in line)
+    assert "`gridwarehouse status --all` lists them" in never
+    assert "unhealthy (1 stale, 0 failing, " in default.stdout
+
+    every = cli.run("status", "--all").stdout.splitlines()
+    names = {line.split()[0] for line in every if line.startswith("  ") and line.split()}
+    assert {bid, offer, "BOALF", "FUELINST"} <= names  # full names: the two told apart
+    assert len(every) > 150
+
+
+def test_status_without_a_warehouse_creates_none(cli: Cli) -> None:
+    result = cli.run("status")
+    assert result.returncode == 3
+    assert "no warehouse at" in result.stdout and "make demo" in result.stdout
+    assert not cli.duckdb_path.exists()

@@ -151,6 +151,7 @@ time.sleep(120)
 """
 
 
+@pytest.mark.slow
 def test_sigkilled_receiver_gives_its_messages_back(broker: Broker) -> None:
     ids = fill(broker, 40)
     child = subprocess.Popen(
@@ -170,6 +171,7 @@ def test_sigkilled_receiver_gives_its_messages_back(broker: Broker) -> None:
     assert broker.stats()["redelivered_on_detach"] == 20
 
 
+@pytest.mark.slow
 def test_lock_expiry_redelivers_on_the_same_receiver() -> None:
     with Broker(port=0, queue=QUEUE, lock_duration=2) as b:
         fill(b, 3)
@@ -187,6 +189,7 @@ def test_lock_expiry_redelivers_on_the_same_receiver() -> None:
         assert stats["lock_expired"] == 3 and stats["completed"] == 3 and stats["in_flight"] == 0
 
 
+@pytest.mark.slow
 def test_auto_lock_renewer_keeps_a_short_lock() -> None:
     with Broker(port=0, queue=QUEUE, lock_duration=2) as b:
         fill(b, 1)
@@ -214,6 +217,7 @@ def test_preload_directory(tmp_path: Path) -> None:
     assert b"".join(msgs[0].body) == b'{"a": 1}'
 
 
+@pytest.mark.slow
 def test_disconnect_all_mid_stream(broker: Broker) -> None:
     ids = fill(broker, 50)
     c = client(broker)
@@ -235,6 +239,7 @@ def test_disconnect_all_mid_stream(broker: Broker) -> None:
     assert broker.stats()["late_settle_ignored"] == 1
 
 
+@pytest.mark.slow
 def test_restart_keeps_queue_state(broker: Broker) -> None:
     ids = fill(broker, 30)
     port = broker.port
