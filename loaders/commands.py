@@ -357,13 +357,6 @@ def print_summary(summary: RunSummary, stream=None) -> None:
             print(f"      {error}{alike}", file=out)
         if len(groups) > 3:
             print(f"      … and {len(groups) - 3} more errors (see ops.load_log)", file=out)
-    if summary.aborted and summary.not_attempted:
-        # the error itself is printed above, under its dataset
-        print(
-            f"stopped early: {summary.not_attempted} window(s) not attempted, since the "
-            "source cannot be used as it is (the error above); nothing was recorded for them",
-            file=out,
-        )
 
 
 def group_errors(errors: Sequence[str]) -> list[tuple[str, int]]:

@@ -19,6 +19,8 @@ class Progress:
         self.done = 0
         self.rows = 0
         self.failed = 0
+        self.skipped = 0  # not attempted (host down, breaker): not loaded either
+        self.skipped_committed = 0
         self.failed_committed = 0
         self.last_error: dict[str, str] = {}  # per dataset, the error last printed in full
         self.began = time.monotonic()
@@ -33,6 +35,7 @@ class Progress:
         self.rows += result.rows
         failed = result.status in FAILED_STATUSES
         self.failed += failed
+        self.skipped += result.status == "skipped"
         if self.tty:
             self._bar()
             return
@@ -59,9 +62,15 @@ class Progress:
         failed, self.failed_committed = self.failed - self.failed_committed, self.failed
         if self.tty:
             return
+        skipped, self.skipped_committed = self.skipped - self.skipped_committed, self.skipped
         plural = "s" if windows != 1 else ""
         if failed == windows:
             self._line(f"recorded {windows} failed window{plural} in ops.load_log (no rows)")
+        elif failed + skipped == windows:
+            self._line(
+                f"recorded {windows} window{plural} in ops.load_log, none loaded: "
+                f"{failed} failed, {skipped} skipped (asked again next run)"
+            )
         elif failed:
             self._line(f"committed {windows} window{plural}: {rows} rows, {failed} failed")
         else:

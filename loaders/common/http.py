@@ -333,7 +333,7 @@ class HttpClient:
         down = self._down.get(host)
         if down is not None:
             raise HostDownError(
-                f"not attempted: {host} could not be reached earlier in this run ({down})",
+                f"not attempted: {host} could not be reached earlier in this run (see its failed window)",
                 url=shown,
             )
         key = None

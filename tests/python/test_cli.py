@@ -34,7 +34,7 @@ def test_an_unexpected_failure_is_one_masked_line_and_the_traceback_is_in_the_lo
 ) -> None:
     broken = _broken_data_dir(cli)
     logs = tmp_path / "logs"
-    for command in (["status"], ["load", "bmrs", "--dataset", "FREQ"]):
+    for command in (["load", "bmrs", "--dataset", "BOALF"], ["load", "bmrs", "--dataset", "FREQ"]):
         result = cli.run(
             *command,
             GRIDWAREHOUSE_DATA_DIR=str(broken),
@@ -65,7 +65,10 @@ def test_the_traceback_goes_to_the_temporary_folder_when_the_log_folder_is_unwri
     temporary.mkdir()
     # the log folder defaults to <data dir>/logs, which cannot exist under a file
     result = cli.run(
-        "status",
+        "load",
+        "bmrs",
+        "--dataset",
+        "FREQ",
         GRIDWAREHOUSE_DATA_DIR=str(broken),
         GRIDWAREHOUSE_DUCKDB_PATH=str(broken / "gridwarehouse.duckdb"),
         TMPDIR=str(temporary),
@@ -79,4 +82,4 @@ def test_the_traceback_goes_to_the_temporary_folder_when_the_log_folder_is_unwri
 def test_bad_input_keeps_its_own_message_and_exit_code(cli: Cli) -> None:
     result = cli.run("load", "bmrs", "--dataset", "NOT_A_DATASET")
     assert result.returncode == 2 and "internal error" not in result.stderr
-    assert "unknown BMRS dataset" in result.stderr and "Traceback" not in result.stderr
+    assert "unknown dataset NOT_A_DATASET" in result.stderr and "Traceback" not in result.stderr
