@@ -8,8 +8,7 @@ Routes come from a JSON file beside the recordings (`tests/data/recorded/routes.
   lies in the requested window (inclusive, like the API), in the body shape that path uses
   (`{"data": [...]}` or a bare array); a window that overlaps none gets an empty list;
 - a CSV recording of a JSON endpoint (the BM unit registry) is served as the JSON the API returns:
-  same field names, `True`/`False` as booleans, empty cells as null, everything else as text (a
-  route may ask for PascalCase headers as the API's camelCase, and for integer fields);
+  same field names, `True`/`False` as booleans, empty cells as null, everything else as text;
 - a POST form request (ISO-NE's www.iso-ne.com/ws/wsclient) gets the recording whose form
   fields it sends (extra fields, like a time stamp, are ignored).
 
@@ -150,25 +149,16 @@ def _as_datetime(point: datetime | date) -> datetime:
     return datetime(point.year, point.month, point.day, tzinfo=UTC)
 
 
-def csv_as_api_json(
-    text: str, camel_case: bool = False, integers: Sequence[str] = ()
-) -> list[dict[str, Any]]:
-    """A CSV export of a JSON endpoint, as that endpoint's JSON records (see module doc).
-
-    The BMRS site's exports spell the API's camelCase fields in PascalCase (`SettlementDate`):
-    `camel_case` lower-cases the first letter back; `integers` names the fields the API sends as
-    JSON numbers."""
+def csv_as_api_json(text: str) -> list[dict[str, Any]]:
+    """A CSV export of a JSON endpoint, as that endpoint's JSON records (see module doc)."""
     rows = []
     for row in csv.DictReader(io.StringIO(text)):
         record: dict[str, Any] = {}
-        for name, value in row.items():
-            key = name[:1].lower() + name[1:] if camel_case else name
+        for key, value in row.items():
             if value == "":
                 record[key] = None
             elif value in ("True", "False"):
                 record[key] = value == "True"
-            elif key in integers:
-                record[key] = int(value)
             else:
                 record[key] = value
         rows.append(record)
@@ -215,11 +205,7 @@ class ReplayState:
                     record_set.exact[_canonical(recorded.query)] = raw
                 continue
             if route.get("format") == "csv":
-                records = csv_as_api_json(
-                    raw.decode("utf-8"),
-                    camel_case=route.get("field_case") == "camel",
-                    integers=route.get("integers", ()),
-                )
+                records = csv_as_api_json(raw.decode("utf-8"))
             else:
                 body = orjson.loads(raw)
                 records = body["data"] if isinstance(body, dict) and "data" in body else body
