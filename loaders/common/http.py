@@ -303,9 +303,15 @@ class HttpClient:
                 if exc.max_retries is not None:
                     limit = min(limit, exc.max_retries)
                 if attempt >= limit:
-                    if exc.down_host is not None:
-                        self._mark_down(exc.down_host, str(exc.error))
                     exc.error.attempts = attempt + 1
+                    if exc.down_host is not None and not self._mark_down(
+                        exc.down_host, str(exc.error)
+                    ):
+                        # another window retrying in parallel gave up first and said why:
+                        # this one is skipped like the host's later windows, not a second failure
+                        skipped = self._host_down_error(exc.down_host, shown)
+                        skipped.attempts = attempt + 1
+                        raise skipped from None
                     raise exc.error from None
                 wait = self.retry.delay(attempt, exc.retry_after)
                 if exc.key is not None and self.keys is not None and self.keys.rest(exc.key, wait):
@@ -330,12 +336,8 @@ class HttpClient:
         request: _Request | None = None,
     ) -> Any:
         host = _host(url)
-        down = self._down.get(host)
-        if down is not None:
-            raise HostDownError(
-                f"not attempted: {host} could not be reached earlier in this run (see its failed window)",
-                url=shown,
-            )
+        if host in self._down:
+            raise self._host_down_error(host, shown)
         key = None
         if self.keys is not None:
             key, wait = self.keys.acquire()
@@ -440,11 +442,21 @@ class HttpClient:
         # InvalidURL, StreamError and anything httpx adds later: a failed request, not a crash
         return RequestFailedError(f"request for {shown} failed: {detail} ({name})", url=shown)
 
-    def _mark_down(self, host: str, reason: str) -> None:
+    def _mark_down(self, host: str, reason: str) -> bool:
+        """Record `host` as unreachable for the rest of the run; False when it already was."""
         with self._down_lock:
-            if host not in self._down:
-                log.warning("%s is unreachable: its other requests in this run are skipped", host)
-                self._down[host] = reason
+            if host in self._down:
+                return False
+            log.warning("%s is unreachable: its other requests in this run are skipped", host)
+            self._down[host] = reason
+            return True
+
+    @staticmethod
+    def _host_down_error(host: str, shown: str) -> HostDownError:
+        return HostDownError(
+            f"not attempted: {host} could not be reached earlier in this run (see its failed window)",
+            url=shown,
+        )
 
     def _too_long(self, error: SourceError, wait: float, attempts: int) -> SourceError:
         """The error for a Retry-After beyond the ceiling: the window fails now, with the wait."""

@@ -313,6 +313,34 @@ def test_a_refused_host_is_not_asked_again_in_the_run_but_other_hosts_are(server
     assert live == {"data": [{"a": 1}, {"a": 2}]}
 
 
+def test_windows_failing_on_a_refused_host_at_once_give_one_failure_the_rest_skipped():
+    """Windows run in parallel: several can be refused at the same moment. The host is said
+    to be unreachable once (one failed window); the others are skipped like its later windows."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+        start = threading.Barrier(4)
+        raised: list[Exception] = []
+
+        def fetch(c: HttpClient) -> None:
+            start.wait()
+            try:
+                c.get_json("data")
+            except UnreachableError as exc:
+                raised.append(exc)
+
+        with HttpClient(dead, retry=RetryPolicy(max_retries=0)) as c:
+            threads = [threading.Thread(target=fetch, args=(c,)) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+    assert len(raised) == 4
+    failed = [exc for exc in raised if not isinstance(exc, HostDownError)]
+    assert len(failed) == 1 and "cannot reach" in str(failed[0])
+    assert all("not attempted" in str(exc) for exc in raised if exc is not failed[0])
+
+
 def test_a_read_timeout_is_not_unreachable_and_the_host_is_asked_again(server):
     server.state.inject("/api/data", [Fault(status=200, delay_s=1.0)])
     no_retry = RetryPolicy(max_retries=0)
