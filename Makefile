@@ -48,7 +48,7 @@ format: install  ## apply ruff format and sqlfluff fixes
 	GRIDWAREHOUSE_DUCKDB_PATH=:memory: $(RUN) sqlfluff fix models snapshots tests/dbt
 
 generate: install  ## regenerate BMRS staging models from the catalogue
-	$(RUN) python -m loaders.bmrs.dbtgen
+	$(RUN) python -m loaders.sources.bmrs.dbtgen
 
 docs: install  ## dbt docs generate, then serve on 127.0.0.1 (port printed)
 	$(RUN) python -m loaders.common.docs $(ARGS)

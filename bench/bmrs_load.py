@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.synthetic_data import BOALF_FILE, _load, _shift  # noqa: E402
-from loaders.common.replay import RecordSet, ReplayServer, canonical_query  # noqa: E402
 from loaders.common.timeutil import floor_to, parse_api_timestamp, rfc3339, to_settlement_period  # noqa: E402
+from loaders.testing.replay import RecordSet, ReplayServer, canonical_query  # noqa: E402
 
 GRIDWAREHOUSE = Path(sys.executable).with_name("gridwarehouse")
 FIRST_DAY = date(2024, 6, 1)
@@ -200,8 +200,8 @@ def duckdb_read_json(files: list[Path], workdir: Path) -> tuple[float, int]:
 
 def convert_body(path: Path, loaded_at: datetime) -> Any:
     """One body typed by the loader's own conversion, as a BOALF window's table."""
-    from loaders.bmrs.catalogue import load_catalogue
     from loaders.common.jsonrows import convert
+    from loaders.sources.bmrs.catalogue import load_catalogue
 
     endpoint = load_catalogue().get("BOALF")
     return convert(

@@ -113,9 +113,9 @@ def write_both(
     bodies: list[tuple[datetime, Path]], workdir: Path, days: int
 ) -> tuple[float, float, int]:
     """Seconds spent by each write path on the same batches (one day each), and the rows."""
-    from loaders.bmrs.source import BmrsAdapter
     from loaders.common.engine import _Committer
     from loaders.settings import load_settings
+    from loaders.sources.bmrs.source import BmrsAdapter
 
     data_dir = workdir / "loader"
     env = environment(data_dir, "http://127.0.0.1:9/bmrs")  # never requested

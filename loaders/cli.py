@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID",
-        help="isone: only these locations (ids or groups from loaders/isone/datasets.toml)",
+        help="isone: only these locations (ids or groups from loaders/sources/isone/datasets.toml)",
     )
 
     backfill = commands.add_parser(
@@ -411,23 +411,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "export":
         if args.export_command is None:
             raise UsageError("export what? `gridwarehouse export vlp-batteries --format csv|json`")
-        from loaders.export import export_vlp_batteries
+        from loaders.operations.export import export_vlp_batteries
 
         return export_vlp_batteries(settings, args.format, args.out, args.variant)
     if args.command == "check-endpoints":
-        from loaders.endpoints import check
+        from loaders.operations.endpoints import check
 
         return check(settings, as_json=args.json)
     if args.command == "run":
-        from loaders.schedule import run_cycle
+        from loaders.operations.schedule import run_cycle
 
         return run_cycle(settings, force=args.force, build=not args.no_build)
     if args.command == "schedule":
-        from loaders.schedule import schedule
+        from loaders.operations.schedule import schedule
 
         return schedule(settings, args.every, cycles=args.cycles)
     if args.command == "status":
-        from loaders.status import status
+        from loaders.operations.status import status
 
         return status(
             settings,

@@ -71,7 +71,7 @@ def load(
     if locations and source != "isone":
         raise UsageError("--location applies to `load isone` only")
     if source == "isone":
-        from loaders.isone.run import load as load_isone
+        from loaders.sources.isone.run import load as load_isone
 
         return load_isone(
             settings, names, all_=all_, start=start, end=end, force=force, locations=locations
@@ -82,9 +82,9 @@ def load(
         raise UsageError("use load_dno for DNO portals")
     if source != "bmrs":
         raise UsageError(f"unknown source {source!r}")
-    from loaders.bmrs.catalogue import load_catalogue
-    from loaders.bmrs.plan import incremental_tasks, range_tasks, resolve_datasets
     from loaders.common.ops import read_states
+    from loaders.sources.bmrs.catalogue import load_catalogue
+    from loaders.sources.bmrs.plan import incremental_tasks, range_tasks, resolve_datasets
 
     endpoints = resolve_datasets(load_catalogue(), names, all_, settings.bmrs_windows)
     window = parse_range(start, end)
@@ -119,7 +119,7 @@ def latest_ends(endpoints: Sequence[Any]) -> dict[str, datetime]:
 
 def run_bmrs(settings: Settings, tasks: list, *, pipeline_name: str = "bmrs") -> RunSummary:
     """Run BMRS window tasks through the shared engine."""
-    from loaders.bmrs.source import BmrsAdapter
+    from loaders.sources.bmrs.source import BmrsAdapter
 
     return run_source(
         settings,
@@ -182,7 +182,7 @@ def load_dno(
     default), or one file a user downloaded by hand (`--file F --dno X --dataset KIND`)."""
     from pathlib import Path
 
-    from loaders.dno.source import KINDS, DnoAdapter, latest_refusals, load_portals
+    from loaders.sources.dno.source import KINDS, DnoAdapter, latest_refusals, load_portals
 
     if start or end:
         raise UsageError("DNO portals publish whole datasets; --from/--to do not apply")
@@ -226,7 +226,7 @@ def load_neso(
     force: bool = False,
 ) -> int:
     """`gridwarehouse load neso`: every resource of the datasets that is new or changed."""
-    from loaders.neso.source import NesoAdapter, loaded_versions, resolve
+    from loaders.sources.neso.source import NesoAdapter, loaded_versions, resolve
 
     if start or end:
         raise UsageError("NESO datasets load whole published resources; --from/--to do not apply")
@@ -256,7 +256,7 @@ def backfill(
     """`gridwarehouse backfill <source>`: a long range, resumable; windows already loaded are
     skipped, so an interrupted (even killed) backfill picks up where it stopped."""
     if source == "isone":
-        from loaders.isone.run import backfill as backfill_isone
+        from loaders.sources.isone.run import backfill as backfill_isone
 
         return backfill_isone(settings, names, start=start, end=end, locations=locations)
     if locations:
@@ -265,9 +265,9 @@ def backfill(
         raise UsageError(f"unknown source {source!r}")
     if start is None or end is None:
         raise UsageError("backfill needs --from and --to")
-    from loaders.bmrs.catalogue import load_catalogue
-    from loaders.bmrs.plan import range_tasks, resolve_datasets
     from loaders.common.ops import read_states
+    from loaders.sources.bmrs.catalogue import load_catalogue
+    from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
 
     endpoints = resolve_datasets(load_catalogue(), names, False, settings.bmrs_windows)
     span = parse_range(start, end)
@@ -375,11 +375,11 @@ def group_errors(errors: Sequence[str]) -> list[tuple[str, int]]:
 def list_datasets(settings: Settings, source: str, *, as_json: bool, skipped: bool = False) -> int:
     """`gridwarehouse datasets list`: what can be loaded, window limits, keys, loaded or not."""
     if source == "isone":
-        from loaders.isone.run import list_datasets as list_isone
+        from loaders.sources.isone.run import list_datasets as list_isone
 
         return list_isone(settings, as_json=as_json)
-    from loaders.bmrs.catalogue import load_catalogue
     from loaders.common.ops import read_states
+    from loaders.sources.bmrs.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     if skipped:
@@ -460,7 +460,7 @@ def iris_run(settings: Settings, *, archive: str | None, keep_days: float, drain
     """`gridwarehouse iris run`: receive until SIGTERM/Ctrl-C (or, with --drain, until empty)."""
     from pathlib import Path
 
-    from loaders.iris.receiver import IrisReceiver
+    from loaders.sources.iris.receiver import IrisReceiver
 
     if keep_days <= 0:
         raise UsageError("--archive-keep-days must be more than 0")

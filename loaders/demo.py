@@ -25,9 +25,9 @@ from typing import IO
 
 from loaders import commands
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
-from loaders.common.replay import ReplayServer
 from loaders.progress import Steps
 from loaders.settings import Settings, load_settings
+from loaders.testing.replay import ReplayServer
 
 # The recorded days (see tests/data/recorded/bmrs/README.md), and what was recorded on them.
 DEMO_FROM = datetime(2024, 5, 1, tzinfo=UTC)
@@ -115,9 +115,9 @@ def _replay_settings(base: Settings, replay: ReplayServer) -> Settings:
 
 
 def _load_bmrs(settings: Settings) -> int:
-    from loaders.bmrs.catalogue import load_catalogue
-    from loaders.bmrs.plan import range_tasks, resolve_datasets
     from loaders.commands import print_summary, run_bmrs
+    from loaders.sources.bmrs.catalogue import load_catalogue
+    from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
 
     endpoints = resolve_datasets(load_catalogue(), DEMO_DATASETS, False)
     # the recorded DISBSAD actions: settlement period 40 of 1 May 2024 (18:30-19:00 UTC)
@@ -143,7 +143,7 @@ def _load_dno(settings: Settings) -> int:
 
 
 def _load_isone(settings: Settings) -> int:
-    from loaders.isone.run import load
+    from loaders.sources.isone.run import load
 
     for start, end in ISONE_RANGES:
         code = load(

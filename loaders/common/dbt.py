@@ -75,7 +75,7 @@ def build(settings: Settings, extra: Sequence[str]) -> int:
     """`gridwarehouse build`: dbt build; exit 1 when a model or test fails."""
     code = run_dbt(settings, ["build", *extra])
     if code == 0 and not extra:  # a full build: `run` may build selectively from now on
-        from loaders.schedule import mark_built
+        from loaders.operations.schedule import mark_built
 
         mark_built(settings)
     return 0 if code == 0 else 1

@@ -50,7 +50,7 @@ DDL = (
         last_seen timestamptz not null,
         run_id varchar
     )""",
-    # written by the IRIS receiver (loaders/iris/stats.py)
+    # written by the IRIS receiver (loaders/sources/iris/stats.py)
     """create table if not exists ops.iris_stats (
         recorded_at timestamptz not null,
         queue varchar not null,

@@ -1,5 +1,5 @@
-{# Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
-   catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file. #}
+{# Generated from the BMRS catalogue by `python -m loaders.sources.bmrs.dbtgen`: change the
+   catalogue hints (loaders/sources/bmrs/hints.py) and regenerate rather than editing this file. #}
 {% macro settlement_datasets() %}
     {{ return([
         ('ACCEPTANCES_LATEST', 'stg_bmrs__acceptances_latest', 'settlement_period_from', 'settlement_period_from', 'events'),

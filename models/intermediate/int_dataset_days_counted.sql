@@ -1,7 +1,7 @@
 -- Per dataset and settlement day: the rows, distinct periods and distinct slots present, with the
 -- catalogue's expected cardinality (per_period, per_5_minutes, per_day or events; see
--- loaders/bmrs/hints.py). Datasets: every BMRS staging model keyed by settlement date and period
--- (listed by loaders/bmrs/dbtgen), and NESO historic demand.
+-- loaders/sources/bmrs/hints.py). Datasets: every BMRS staging model keyed by settlement date and period
+-- (listed by loaders/sources/bmrs/dbtgen), and NESO historic demand.
 {%- set neso = [(
     'NESO historic_demand', 'stg_neso__historic_demand', 'settlement_period', 'settlement_period', 'per_period'
 )] %}

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from loaders.common.replay import ReplayServer
+from loaders.testing.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT / "tests" / "data" / "recorded"

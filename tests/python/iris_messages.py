@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from loaders.bmrs.catalogue import load_catalogue
+from loaders.sources.bmrs.catalogue import load_catalogue
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded" / "bmrs"
 

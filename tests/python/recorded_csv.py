@@ -13,7 +13,7 @@ import io
 import json
 from pathlib import Path
 
-from loaders.bmrs.catalogue import load_catalogue
+from loaders.sources.bmrs.catalogue import load_catalogue
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded"
 FUELHH_CSV = RECORDED / "bmrs/FUELHH/fuelhh_csv_2025-02-06_sp2-11.csv"

@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 
-from loaders.bmrs.catalogue import Endpoint
 from loaders.common.jsonrows import convert
 from loaders.common.records import TypeDrift
+from loaders.sources.bmrs.catalogue import Endpoint
 
 SYNTHETIC_VALUES = {
     "timestamp": "2024-05-01T00:00:00Z",

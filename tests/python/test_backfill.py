@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench.synthetic_data import synthetic_boalf
-from loaders.common.replay import RecordSet, ReplayServer
+from loaders.testing.replay import RecordSet, ReplayServer
 
 from .conftest import GRIDWAREHOUSE, Cli, make_cli
 

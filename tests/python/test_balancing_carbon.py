@@ -13,8 +13,8 @@ from itertools import pairwise
 
 import pytest
 
-from loaders.common.replay import RecordSet, ReplayServer
 from loaders.common.timeutil import to_settlement_period
+from loaders.testing.replay import RecordSet, ReplayServer
 
 from .conftest import RECORDED, ROOT, Cli, make_cli, recorded_records
 from .test_constraint_marts import BOALF, CATALOGUE, SPEC_DAY, half_hour_cuts, instant, level_at

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from loaders.bmrs.catalogue import load_catalogue
-from loaders.common.replay import Fault, RecordSet, ReplayServer
 from loaders.common.timeutil import to_settlement_period
+from loaders.sources.bmrs.catalogue import load_catalogue
+from loaders.testing.replay import Fault, RecordSet, ReplayServer
 
 from .conftest import make_cli, recorded_records
 from .spec_records import body_records, records_for

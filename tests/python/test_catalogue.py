@@ -15,14 +15,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from loaders.bmrs.catalogue import DATETIME, PATH_DATE, SNAPSHOT, load_catalogue
-from loaders.bmrs.plan import range_tasks
-from loaders.bmrs.source import BmrsAdapter, schema_changes
-from loaders.bmrs.windows import by_settlement_date, plan_windows, request_for
 from loaders.common.engine import one_row_per_key
 from loaders.common.jsonrows import convert
 from loaders.common.records import TypeDrift
 from loaders.settings import load_settings
+from loaders.sources.bmrs.catalogue import DATETIME, PATH_DATE, SNAPSHOT, load_catalogue
+from loaders.sources.bmrs.plan import range_tasks
+from loaders.sources.bmrs.source import BmrsAdapter, schema_changes
+from loaders.sources.bmrs.windows import by_settlement_date, plan_windows, request_for
 
 CATALOGUE = load_catalogue()
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -254,7 +254,7 @@ def test_record_hash_changes_with_any_value():
 def test_the_catalogue_lists_every_dataset_endpoint_of_the_spec():
     import json
 
-    from loaders.bmrs.catalogue import SPEC_PATH
+    from loaders.sources.bmrs.catalogue import SPEC_PATH
 
     spec = json.loads(SPEC_PATH.read_text())
     dataset_codes = {

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from loaders.bmrs.catalogue import SPEC_PATH, load_catalogue
-from loaders.common.replay import RecordSet, ReplayServer
 from loaders.common.timeutil import to_settlement_period
+from loaders.sources.bmrs.catalogue import SPEC_PATH, load_catalogue
+from loaders.testing.replay import RecordSet, ReplayServer
 
 from .conftest import Cli, make_cli, recorded_records
 

@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import orjson
 import pytest
 
-from loaders.bmrs.catalogue import load_catalogue
 from loaders.common.engine import Task, Window
-from loaders.common.replay import Fault, ReplayServer
+from loaders.sources.bmrs.catalogue import load_catalogue
+from loaders.testing.replay import Fault, ReplayServer
 
 from .conftest import RECORDED, Cli, make_cli
 
@@ -300,7 +300,7 @@ def amqp_message(body: bytes, subject: str) -> Any:
     ],
 )
 def test_an_iris_body_that_is_not_records_is_refused_with_its_reason(body, detail):
-    from loaders.iris.receiver import MalformedMessage, parse_message
+    from loaders.sources.iris.receiver import MalformedMessage, parse_message
 
     with pytest.raises(MalformedMessage) as refused:
         parse_message(amqp_message(body, "BOALF"), "q", datetime.now(UTC), load_catalogue())
@@ -308,7 +308,7 @@ def test_an_iris_body_that_is_not_records_is_refused_with_its_reason(body, detai
 
 
 def test_an_iris_body_of_one_record_of_its_dataset_is_taken() -> None:
-    from loaders.iris.receiver import parse_message
+    from loaders.sources.iris.receiver import parse_message
 
     (record,) = records_of(BOALF)[:1]
     landed = parse_message(
@@ -404,8 +404,8 @@ def varchar_values(cli: Cli) -> str:
 
 
 def test_an_upstream_401_echoing_the_key_leaks_it_nowhere(cli, server, webhook, tmp_path):
-    from loaders.alerts import check_and_send
     from loaders.logs import setup_logging
+    from loaders.operations.alerts import check_and_send
     from loaders.settings import load_settings
 
     query = "from=2024-05-01T00:00:00Z&to=2024-05-02T00:00:00Z"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from loaders.common.records import snake_case
-from loaders.common.replay import Fault
+from loaders.testing.replay import Fault
 
 from .conftest import RECORDED, ROOT
 

@@ -15,12 +15,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from loaders.bmrs.catalogue import load_catalogue
-from loaders.bmrs.plan import range_tasks
-from loaders.bmrs.source import BmrsAdapter
 from loaders.common.engine import run_tasks
 from loaders.common.http import HttpClient, KeyRing, RetryPolicy
-from loaders.common.replay import Fault, RecordSet, ReplayServer
 from loaders.errors import (
     BadResponseError,
     HostDownError,
@@ -30,6 +26,10 @@ from loaders.errors import (
     UnreachableError,
 )
 from loaders.settings import load_settings
+from loaders.sources.bmrs.catalogue import load_catalogue
+from loaders.sources.bmrs.plan import range_tasks
+from loaders.sources.bmrs.source import BmrsAdapter
+from loaders.testing.replay import Fault, RecordSet, ReplayServer
 
 from .conftest import RECORDED, Cli, make_cli, recorded_records
 

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from loaders.common.http import HttpClient, RetryPolicy, parse_retry_after, redact_url
-from loaders.common.replay import Fault, RecordSet, ReplayServer
 from loaders.errors import BadResponseError, HttpStatusError, UnreachableError
+from loaders.testing.replay import Fault, RecordSet, ReplayServer
 
 FAST = RetryPolicy(max_retries=3, backoff_base_s=0.01, backoff_max_s=5)
 

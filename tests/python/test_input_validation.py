@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from loaders.bmrs.catalogue import load_catalogue
 from loaders.commands import latest_ends, refuse_future_range
 from loaders.errors import UsageError
-from loaders.isone.config import load_config
-from loaders.isone.plan import latest_range_ends
+from loaders.sources.bmrs.catalogue import load_catalogue
+from loaders.sources.isone.config import load_config
+from loaders.sources.isone.plan import latest_range_ends
 
 from .conftest import Cli
 

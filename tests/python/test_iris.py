@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusSubQueue
 
-from loaders.iris.stats import secret_warning
+from loaders.sources.iris.stats import secret_warning
 from tests.iris.servicebus_broker import Broker
 
 from .conftest import GRIDWAREHOUSE, Cli
@@ -289,9 +289,9 @@ def test_broker_restart_mid_stream_reconnects_and_sigterm_exits_zero(
     assert cli.query("select count(distinct _message_id) from raw_bmrs.boalf") == [(len(boalf),)]
     assert cli.query("select sum(connection_drops) from ops.iris_stats")[0][0] >= 1
     # the drop is an IRIS incident for the alerts
-    from loaders.alerts import incidents
+    from loaders.operations.alerts import incidents
+    from loaders.operations.status import collect
     from loaders.settings import load_settings
-    from loaders.status import collect
 
     settings = load_settings(env={**cli.env, **iris_env(broker)}, cwd=cli.data_dir.parent)
     (queue,) = collect(settings).iris
@@ -372,9 +372,9 @@ def test_gap_since_the_last_message_is_back_filled_from_the_api_on_start(
 
 def test_gap_back_fill_lands_the_api_records_for_the_gap(cli: Cli, replay: Any) -> None:
     """The back-fill itself, over the recorded day: from the last message (12:00) to midnight."""
-    from loaders.bmrs.catalogue import load_catalogue
-    from loaders.iris.gapfill import GapFiller
     from loaders.settings import load_settings
+    from loaders.sources.bmrs.catalogue import load_catalogue
+    from loaders.sources.iris.gapfill import GapFiller
 
     settings = load_settings(env=cli.env, cwd=cli.data_dir.parent)
     filler = GapFiller(settings, load_catalogue(), stop=threading.Event())
@@ -396,8 +396,13 @@ def test_token_credential_path_against_the_local_broker(cli: Cli, broker: Broker
     with a stand-in credential: login.microsoftonline.com is not reachable offline."""
     from azure.core.credentials import AccessToken
 
-    from loaders.iris.receiver import CLIENT_OPTIONS, IrisReceiver, make_client, resolve_config
     from loaders.settings import load_settings
+    from loaders.sources.iris.receiver import (
+        CLIENT_OPTIONS,
+        IrisReceiver,
+        make_client,
+        resolve_config,
+    )
 
     class StandInCredential:
         def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
@@ -500,8 +505,8 @@ def test_status_shows_the_receivers_message_rates(cli: Cli, broker: Broker) -> N
     assert f"{round(len(boalf) / 60, 2)} msg/min" in text
 
     # 31 minutes without a word from the receiver (threshold 30m): stale, and unhealthy
+    from loaders.operations.status import collect
     from loaders.settings import load_settings
-    from loaders.status import collect
 
     settings = load_settings(env={**cli.env, **only_iris}, cwd=cli.data_dir.parent)
     later = collect(settings, now=datetime.now(UTC) + timedelta(minutes=31))
@@ -513,7 +518,7 @@ def test_a_landing_file_opened_while_the_flusher_lists_the_folder_is_not_taken(
 ) -> None:
     """The flusher deletes the files it takes: a file the receiver opens while the folder is
     being listed must not be among them, or what is appended to it afterwards is lost."""
-    from loaders.iris.landing import LandedMessage, LandingWriter, read_landing
+    from loaders.sources.iris.landing import LandedMessage, LandingWriter, read_landing
 
     now = datetime.now(UTC)
 

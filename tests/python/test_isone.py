@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from loaders.common.limits import CircuitBreaker, Limit, SharedRateLimiter, wait_for_slot
-from loaders.common.replay import Fault, RecordSet, ReplayServer
 from loaders.errors import BadResponseError
-from loaders.isone import normalize
-from loaders.isone.config import load_config
+from loaders.sources.isone import normalize
+from loaders.sources.isone.config import load_config
+from loaders.testing.replay import Fault, RecordSet, ReplayServer
 
 from .conftest import RECORDED, make_cli
 

@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from loaders.bmrs.catalogue import load_catalogue
-from loaders.common.replay import RecordSet
+from loaders.sources.bmrs.catalogue import load_catalogue
+from loaders.testing.replay import RecordSet
 
 from .conftest import RECORDED, recorded_records
 

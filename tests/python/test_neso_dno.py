@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from loaders.common.replay import Fault, RecordSet
+from loaders.testing.replay import Fault, RecordSet
 
 from .conftest import RECORDED
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.common.replay import ReplayServer, settings_env
+from loaders.testing.replay import ReplayServer, settings_env
 
 from .conftest import ROOT
 from .test_operations import _base_python, _distinct_colours, chromium, dom  # noqa: F401

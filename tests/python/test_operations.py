@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from loaders.common.replay import Fault
+from loaders.testing.replay import Fault
 
 from .conftest import GRIDWAREHOUSE, Cli
 
@@ -72,8 +72,8 @@ def test_status_shows_failures_with_their_error(cli: Cli, replay: Any) -> None:
 
 
 def test_status_colours_states_on_a_terminal(cli: Cli) -> None:
+    from loaders.operations.status import collect, print_report
     from loaders.settings import load_settings
-    from loaders.status import collect, print_report
 
     load_boalf(cli)
     settings = load_settings(env={**cli.env, **ONLY_BOALF}, cwd=cli.data_dir.parent)
@@ -165,7 +165,7 @@ def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_p
     assert "BOALF" in rendered and "stale" in rendered and "1 stale or failing" in rendered
     assert "BMRS (Elexon Insights API) [bmrs]" in rendered  # grouped by source
     # bars and cells carry visible labels, not only hover titles
-    from loaders.status_page import _short
+    from loaders.operations.status_page import _short
 
     rows = cli.count("raw_bmrs.boalf")
     assert f">{_short(rows)}</text>" in rendered, "the heatmap cell shows its row count"
@@ -327,7 +327,7 @@ def receivers() -> Iterator[tuple[str, int, list[dict[str, Any]], list[Any]]]:
 
 @pytest.mark.slow
 def test_alerts_go_out_once_per_incident_and_when_it_clears(cli: Cli, receivers: Any) -> None:
-    from loaders.alerts import check_and_send
+    from loaders.operations.alerts import check_and_send
     from loaders.settings import load_settings
 
     hook, smtp_port, posted, mails = receivers
@@ -359,7 +359,7 @@ def test_alerts_go_out_once_per_incident_and_when_it_clears(cli: Cli, receivers:
 
 @pytest.mark.slow
 def test_an_unreachable_webhook_is_told_on_the_next_cycle(cli: Cli, receivers: Any) -> None:
-    from loaders.alerts import check_and_send
+    from loaders.operations.alerts import check_and_send
     from loaders.settings import load_settings
 
     hook, _, posted, _ = receivers

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from loaders.bmrs import dbtgen
-from loaders.common.replay import ReplayServer
+from loaders.sources.bmrs import dbtgen
+from loaders.testing.replay import ReplayServer
 
 from .conftest import GRIDWAREHOUSE, RECORDED, ROOT
 
@@ -20,7 +20,8 @@ def test_generated_staging_models_are_up_to_date():
         if not path.exists() or path.read_text() != text
     ]
     assert not stale, (
-        "run `make generate` (python -m loaders.bmrs.dbtgen) and commit: " + ", ".join(stale[:5])
+        "run `make generate` (python -m loaders.sources.bmrs.dbtgen) and commit: "
+        + ", ".join(stale[:5])
     )
 
 
@@ -80,16 +81,16 @@ def test_datasets_list_into_a_closed_pipe_exits_quietly(cli):
 
 
 def test_replay_server_prints_only_settings_the_loaders_read(tmp_path):
-    """`python -m loaders.common.replay` prints export lines; each is a setting that changes
+    """`python -m loaders.testing.replay` prints export lines; each is a setting that changes
     where a loader goes (no dead GRIDWAREHOUSE_DNO_BASE_URL), ISO-NE's website included."""
     import signal
     import sys
 
-    from loaders.dno.source import load_portals
     from loaders.settings import load_settings
+    from loaders.sources.dno.source import load_portals
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loaders.common.replay", "--port", "0"],
+        [sys.executable, "-m", "loaders.testing.replay", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=tmp_path,

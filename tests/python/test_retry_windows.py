@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bench.synthetic_data import synthetic_boalf
-from loaders.bmrs.catalogue import load_catalogue
-from loaders.bmrs.plan import incremental_tasks
 from loaders.common.checkpoint import nothing_due
 from loaders.common.ops import OpsState
-from loaders.common.replay import Fault, RecordSet, ReplayServer
+from loaders.sources.bmrs.catalogue import load_catalogue
+from loaders.sources.bmrs.plan import incremental_tasks
+from loaders.testing.replay import Fault, RecordSet, ReplayServer
 
 from .conftest import RECORDED, Cli, make_cli
 

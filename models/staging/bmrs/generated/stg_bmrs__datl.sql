@@ -1,5 +1,5 @@
--- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the
--- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.
+-- Generated from the BMRS catalogue by `python -m loaders.sources.bmrs.dbtgen`: change the
+-- catalogue hints (loaders/sources/bmrs/hints.py) and regenerate rather than editing this file.
 
 with
 

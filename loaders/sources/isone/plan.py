@@ -16,8 +16,8 @@ from loaders.common.checkpoint import floor_time, is_due
 from loaders.common.engine import Task, Window
 from loaders.common.ops import OpsState
 from loaders.errors import UsageError
-from loaders.isone.config import Dataset, Limits
-from loaders.isone.normalize import EASTERN
+from loaders.sources.isone.config import Dataset, Limits
+from loaders.sources.isone.normalize import EASTERN
 
 DAY = timedelta(days=1)
 

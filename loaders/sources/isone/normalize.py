@@ -25,7 +25,7 @@ import orjson
 from loaders.common.http import malformed
 from loaders.common.records import FieldSpec
 from loaders.errors import BadResponseError
-from loaders.isone.config import Endpoint
+from loaders.sources.isone.config import Endpoint
 
 EASTERN = ZoneInfo("America/New_York")  # ISO-NE's market days and local times
 _ZONE_ABBREVIATIONS = {"EST": "-05:00", "EDT": "-04:00"}

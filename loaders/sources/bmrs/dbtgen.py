@@ -1,6 +1,6 @@
 """Generate the dbt sources and staging models for every BMRS dataset from the catalogue.
 
-`python -m loaders.bmrs.dbtgen` rewrites `models/staging/bmrs/_bmrs__sources.yml` and one
+`python -m loaders.sources.bmrs.dbtgen` rewrites `models/staging/bmrs/_bmrs__sources.yml` and one
 staging model per dataset under `models/staging/bmrs/generated/`, skipping datasets that have a
 hand-written model in `models/staging/bmrs/` (where the data needs more than renaming and
 casting). A test fails when the committed files differ from what this would write.
@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from loaders.bmrs import hints
-from loaders.bmrs.catalogue import Endpoint, load_catalogue
+from loaders.sources.bmrs import hints
+from loaders.sources.bmrs.catalogue import Endpoint, load_catalogue
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 STAGING_DIR = PROJECT_ROOT / "models" / "staging" / "bmrs"
 HEADER = (
-    "-- Generated from the BMRS catalogue by `python -m loaders.bmrs.dbtgen`: change the\n"
-    "-- catalogue hints (loaders/bmrs/hints.py) and regenerate rather than editing this file.\n"
+    "-- Generated from the BMRS catalogue by `python -m loaders.sources.bmrs.dbtgen`: change the\n"
+    "-- catalogue hints (loaders/sources/bmrs/hints.py) and regenerate rather than editing this file.\n"
 )
 # Column names that are SQL keywords on DuckDB or BigQuery: always quoted.
 _KEYWORDS = {

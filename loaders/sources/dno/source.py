@@ -29,7 +29,6 @@ from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, whole_arra
 from loaders.common.jsonrows import convert, csv_array
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
 from loaders.common.records import RecordError
-from loaders.dno.files import StreamedTable, convert_file
 from loaders.errors import (
     BadResponseError,
     HttpStatusError,
@@ -38,12 +37,13 @@ from loaders.errors import (
     error_kind,
 )
 from loaders.settings import Settings
+from loaders.sources.dno.files import StreamedTable, convert_file
 
 SOURCE = "dno"
 RAW_SCHEMA = "raw_dno"
 KINDS = ("headroom", "flexibility", "outages", "connection_queue", "powerflow")
 CONFIG = Path(__file__).with_name("portals.toml")
-CONTACTS = Path(__file__).resolve().parents[2] / "seeds" / "dno_contacts.csv"
+CONTACTS = Path(__file__).resolve().parents[3] / "seeds" / "dno_contacts.csv"
 REFUSED_RETRY = timedelta(days=7)  # a refusing portal is asked again after this long
 
 
@@ -257,7 +257,7 @@ class DnoAdapter:
         if status == 404:
             return (
                 "not_found",
-                f"{dno} {kind}: no dataset at {exc.url} (HTTP 404): the id in loaders/dno/portals.toml may have moved",
+                f"{dno} {kind}: no dataset at {exc.url} (HTTP 404): the id in loaders/sources/dno/portals.toml may have moved",
                 "not_found",
             )
         return "failed", str(exc), error_kind(exc)

@@ -36,7 +36,7 @@ def iris_configured(settings: Settings) -> bool:
 
 def isone_available() -> bool:
     try:
-        import loaders.isone  # noqa: F401
+        import loaders.sources.isone  # noqa: F401
     except ImportError:
         return False
     return True
@@ -60,7 +60,7 @@ def scheduled_datasets(settings: Settings) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for source in enabled_sources(settings):
         if source == "bmrs":
-            from loaders.bmrs.catalogue import load_catalogue
+            from loaders.sources.bmrs.catalogue import load_catalogue
 
             catalogue = load_catalogue()
             names = chosen.get("bmrs") or ("all",)
@@ -75,7 +75,7 @@ def scheduled_datasets(settings: Settings) -> dict[str, set[str]]:
                 else {catalogue.get(n).name for n in names}
             )
         elif source == "neso":
-            from loaders.neso.source import load_datasets
+            from loaders.sources.neso.source import load_datasets
 
             names = chosen.get("neso") or ("all",)
             known = set(load_datasets())
@@ -102,7 +102,7 @@ def _refuse_unknown(source: str, unknown: list[str], valid: str) -> None:
 
 
 def _dno_datasets(settings: Settings, kinds: tuple[str, ...] | None) -> set[str]:
-    from loaders.dno.source import KINDS, dataset_name, load_portals
+    from loaders.sources.dno.source import KINDS, dataset_name, load_portals
 
     _refuse_unknown("dno", [k for k in kinds or () if k not in KINDS], f"kinds: {', '.join(KINDS)}")
     wanted = set(kinds or ()) - {"all"}
@@ -115,8 +115,8 @@ def _dno_datasets(settings: Settings, kinds: tuple[str, ...] | None) -> set[str]
 
 
 def _isone_datasets(names: tuple[str, ...] | None) -> set[str]:
-    # the names the load log records: the dataset names of loaders/isone/datasets.toml
-    from loaders.isone.config import load_config
+    # the names the load log records: the dataset names of loaders/sources/isone/datasets.toml
+    from loaders.sources.isone.config import load_config
 
     every = set(load_config().datasets)
     return every if not names or names == ("all",) else {n.lower() for n in names} & every
@@ -336,7 +336,7 @@ def _outcome(source: str, code: int, summaries: list[Any]) -> SourceOutcome:
 def _selector(source: str, dataset: str) -> str:
     """The dbt source selector for a dataset's raw table."""
     if source == "bmrs":
-        from loaders.bmrs.catalogue import load_catalogue
+        from loaders.sources.bmrs.catalogue import load_catalogue
 
         return f"source:bmrs.{load_catalogue().get(dataset).table}"
     if source == "dno":
@@ -347,10 +347,10 @@ def _selector(source: str, dataset: str) -> str:
 def _iris_gap_check(settings: Settings) -> SourceOutcome:
     """With the receiver down, back-fill from the API what IRIS would have delivered; with it
     up (its queue lock held) there is nothing to do: it back-fills its own gaps."""
-    from loaders.bmrs.catalogue import load_catalogue
-    from loaders.iris.gapfill import GapFiller
-    from loaders.iris.receiver import receiver_lock, resolve_config
-    from loaders.iris.stats import last_message_times
+    from loaders.sources.bmrs.catalogue import load_catalogue
+    from loaders.sources.iris.gapfill import GapFiller
+    from loaders.sources.iris.receiver import receiver_lock, resolve_config
+    from loaders.sources.iris.stats import last_message_times
 
     config = resolve_config(settings)
     try:
@@ -380,7 +380,7 @@ def _iris_gap_check(settings: Settings) -> SourceOutcome:
 
 def _alert(settings: Settings) -> None:
     try:
-        from loaders.alerts import check_and_send
+        from loaders.operations.alerts import check_and_send
 
         check_and_send(settings)
     except GridwarehouseError as exc:

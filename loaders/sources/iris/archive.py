@@ -12,8 +12,8 @@ from pathlib import Path
 
 import orjson
 
-from loaders.iris.datasets import reference_time
-from loaders.iris.landing import LandedMessage
+from loaders.sources.iris.datasets import reference_time
+from loaders.sources.iris.landing import LandedMessage
 
 log = logging.getLogger(__name__)
 

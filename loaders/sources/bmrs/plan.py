@@ -6,13 +6,13 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from loaders.bmrs.catalogue import DATE, PATH_DATE, PERIOD, SNAPSHOT, Catalogue, Endpoint
-from loaders.bmrs.windows import is_midnight_range, plan_windows, settlement_day_tasks
 from loaders.common.checkpoint import INCREMENTAL_STEP, is_due, retry_due
 from loaders.common.engine import Task, Window
 from loaders.common.ops import OpsState
 from loaders.common.timeutil import floor_to
 from loaders.errors import UsageError, unknown_names_error
+from loaders.sources.bmrs.catalogue import DATE, PATH_DATE, PERIOD, SNAPSHOT, Catalogue, Endpoint
+from loaders.sources.bmrs.windows import is_midnight_range, plan_windows, settlement_day_tasks
 
 # A dataset never loaded before starts this far back on its first incremental run.
 FIRST_LOAD_LOOKBACK = timedelta(days=1)

@@ -48,8 +48,8 @@ def _serve(conn: Connection, settings: Settings, queue: str, run_id: str, level:
 
     _pin_malloc_threshold()
     setup_logging(settings, level, command="iris flush")
-    from loaders.bmrs.catalogue import load_catalogue
-    from loaders.iris.flush import Flusher
+    from loaders.sources.bmrs.catalogue import load_catalogue
+    from loaders.sources.iris.flush import Flusher
 
     flusher = Flusher(settings, load_catalogue(), queue, run_id)
     while True:

@@ -12,8 +12,9 @@ from loaders.commands import parse_range, print_summary, refuse_future_range, ru
 from loaders.common.engine import Task
 from loaders.common.ops import read_states
 from loaders.errors import UsageError
-from loaders.isone.config import Config, Dataset, load_config, resolve
-from loaders.isone.plan import (
+from loaders.settings import Settings
+from loaders.sources.isone.config import Config, Dataset, load_config, resolve
+from loaders.sources.isone.plan import (
     backfill_tasks,
     check_locations,
     incremental_tasks,
@@ -22,8 +23,7 @@ from loaders.isone.plan import (
     range_tasks,
     require_backfillable,
 )
-from loaders.isone.source import SOURCE, IsoneAdapter
-from loaders.settings import Settings
+from loaders.sources.isone.source import SOURCE, IsoneAdapter
 
 # One request at a time: the shared limiter (60/min) paces them anyway, and windows then run
 # in order, so "N consecutive failures" means what it says for the circuit breaker.

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from loaders.bmrs.catalogue import Catalogue, Endpoint
+from loaders.sources.bmrs.catalogue import Catalogue, Endpoint
 
 # IRIS dataset names whose records are served by a differently named API endpoint.
 ALIASES = {

@@ -185,7 +185,7 @@ def _columns(con: Any, path: Path, source_sql: str) -> list[str]:
 
 def key_columns(path: Path, header: Sequence[str], keys: Sequence[str], what: str) -> list[str]:
     """The header names of the configured key columns (matched as written or in snake_case);
-    every column when none are configured (loaders/dno/portals.toml's documented default)."""
+    every column when none are configured (loaders/sources/dno/portals.toml's documented default)."""
     if not keys:
         return list(header)
     by_snake = {snake_case(h): h for h in header}
@@ -194,7 +194,7 @@ def key_columns(path: Path, header: Sequence[str], keys: Sequence[str], what: st
         raise bad_file(
             path,
             f"no column {', '.join(missing)}, which identifies a {what} record "
-            "(keys in loaders/dno/portals.toml); is this the file for that --dno and --dataset?",
+            "(keys in loaders/sources/dno/portals.toml); is this the file for that --dno and --dataset?",
         )
     return [k if k in header else by_snake[snake_case(k)] for k in keys]
 

@@ -14,8 +14,15 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from loaders.operations.status import (
+    SOURCE_NAMES,
+    Report,
+    Shown,
+    collect,
+    human_lag,
+    shown_datasets,
+)
 from loaders.settings import Settings
-from loaders.status import SOURCE_NAMES, Report, Shown, collect, human_lag, shown_datasets
 
 REFRESH_S = 30
 STATE_COLOURS = {

@@ -1,5 +1,5 @@
 """Elexon BMRS Insights API: the catalogue (from the OpenAPI spec), windows, and the dlt source.
 
-Import `loaders.bmrs.source.bmrs` for the dlt source; this package stays light so the CLI starts
+Import `loaders.sources.bmrs.source.bmrs` for the dlt source; this package stays light so the CLI starts
 fast when there is nothing to load.
 """

@@ -37,10 +37,10 @@ from loaders.errors import (
     UnreachableError,
     error_kind,
 )
-from loaders.isone import normalize
-from loaders.isone.config import Config, Dataset, Endpoint, Limits, load_config
-from loaders.isone.plan import day_bounds, day_of
 from loaders.settings import Settings
+from loaders.sources.isone import normalize
+from loaders.sources.isone.config import Config, Dataset, Endpoint, Limits, load_config
+from loaders.sources.isone.plan import day_bounds, day_of
 
 log = logging.getLogger(__name__)
 

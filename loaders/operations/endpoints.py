@@ -106,8 +106,8 @@ def probe_warehouse(settings: Settings) -> Probe:
 
 def planned_probes(settings: Settings) -> list[tuple[Probe, Callable[[httpx.Client], Probe]]]:
     """Every configured endpoint, with how to probe it."""
-    from loaders.dno.source import load_portals
-    from loaders.neso.source import load_datasets
+    from loaders.sources.dno.source import load_portals
+    from loaders.sources.neso.source import load_datasets
 
     probes: list[tuple[Probe, Callable[[httpx.Client], Probe]]] = []
 
@@ -151,9 +151,9 @@ def planned_probes(settings: Settings) -> list[tuple[Probe, Callable[[httpx.Clie
 def _isone_probes(settings: Settings) -> list[tuple[Probe, Callable[[httpx.Client], Probe]]]:
     """ISO-NE: web services (one cheap call, with credentials) and each website report used."""
     from loaders.common.http import full_url
-    from loaders.isone.config import load_config
-    from loaders.isone.plan import market_day
-    from loaders.isone.source import CREDENTIALS_HELP, auth_headers, request_for
+    from loaders.sources.isone.config import load_config
+    from loaders.sources.isone.plan import market_day
+    from loaders.sources.isone.source import CREDENTIALS_HELP, auth_headers, request_for
 
     headers = auth_headers(settings)
     web = Probe("isone", "web services", f"{settings.base_url('isone')}/locations")
@@ -179,7 +179,7 @@ def _iris_target(settings: Settings) -> tuple[str, int] | None:
     """The IRIS Service Bus host and port, when IRIS is configured."""
     connection = settings.secret("IRIS_CONNECTION_STRING")
     if connection:
-        from loaders.iris.receiver import check_connection_string
+        from loaders.sources.iris.receiver import check_connection_string
 
         check_connection_string(connection)  # a malformed one is bad input (exit 2), not a probe
         endpoint = dict(part.split("=", 1) for part in connection.split(";") if "=" in part).get(

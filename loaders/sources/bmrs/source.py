@@ -11,8 +11,6 @@ import dlt
 import orjson
 import pyarrow as pa
 
-from loaders.bmrs.catalogue import SCALAR_FIELD, SNAPSHOT, Catalogue, Endpoint, load_catalogue
-from loaders.bmrs.windows import by_settlement_date, plan_windows, request_for
 from loaders.common.engine import FetchResult, Task
 from loaders.common.http import (
     HttpClient,
@@ -28,6 +26,14 @@ from loaders.common.ops import SchemaChange
 from loaders.common.records import RecordError, TypeDrift
 from loaders.errors import BadResponseError, SourceError, error_kind
 from loaders.settings import Settings
+from loaders.sources.bmrs.catalogue import (
+    SCALAR_FIELD,
+    SNAPSHOT,
+    Catalogue,
+    Endpoint,
+    load_catalogue,
+)
+from loaders.sources.bmrs.windows import by_settlement_date, plan_windows, request_for
 
 log = logging.getLogger(__name__)
 

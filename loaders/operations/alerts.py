@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from loaders.logs import redact, redact_value
+from loaders.operations.status import Report, collect, human_lag
 from loaders.settings import Settings
-from loaders.status import Report, collect, human_lag
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Incident:
 
 def incidents(report: Report, settings: Settings) -> dict[str, Incident]:
     """What is wrong now, keyed so the same problem keeps the same key across cycles."""
-    from loaders.iris.stats import secret_warning
+    from loaders.sources.iris.stats import secret_warning
 
     found: dict[str, Incident] = {}
     for d in report.datasets:

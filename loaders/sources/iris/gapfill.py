@@ -13,9 +13,9 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from loaders.bmrs.catalogue import SNAPSHOT, Catalogue
-from loaders.iris.datasets import endpoint_for
 from loaders.settings import Settings
+from loaders.sources.bmrs.catalogue import SNAPSHOT, Catalogue
+from loaders.sources.iris.datasets import endpoint_for
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,9 @@ class GapFiller:
     ) -> object:
         """Load each dataset from its time in `pending` (less a margin) to `end` (now), from the
         BMRS API; returns the run summary (None when no dataset has API windows)."""
-        from loaders.bmrs.plan import range_tasks, resolve_datasets
-        from loaders.bmrs.source import BmrsAdapter
         from loaders.common.engine import BatchLimits, run_tasks
+        from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
+        from loaders.sources.bmrs.source import BmrsAdapter
 
         end = end or datetime.now(UTC)
         tasks = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from loaders.bmrs.catalogue import DATE, DATETIME, PATH_DATE, PERIOD, SNAPSHOT, Endpoint
 from loaders.common.engine import Task, Window
 from loaders.common.timeutil import (
     HALF_HOUR,
@@ -14,6 +13,7 @@ from loaders.common.timeutil import (
     settlement_day_start_utc,
     to_settlement_period,
 )
+from loaders.sources.bmrs.catalogue import DATE, DATETIME, PATH_DATE, PERIOD, SNAPSHOT, Endpoint
 
 DAY = timedelta(days=1)
 # Task.part of a range-load task that asks for one whole settlement day by settlement date

@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from loaders.bmrs import hints
 from loaders.common.records import FieldSpec
+from loaders.sources.bmrs import hints
 
 SPEC_PATH = Path(__file__).parent / "spec" / "prod-insol-insights-api.json"
 

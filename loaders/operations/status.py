@@ -268,7 +268,7 @@ class _Reader:
 
 def collect(settings: Settings, now: datetime | None = None) -> Report:
     """Everything `status` shows, read once."""
-    from loaders.schedule import scheduled_datasets
+    from loaders.operations.schedule import scheduled_datasets
 
     now = now or datetime.now(UTC)
     scheduled = scheduled_datasets(settings)
@@ -573,14 +573,14 @@ def status(
 ) -> int:  # fmt: skip
     """`gridwarehouse status`: exit 3 when a scheduled dataset is stale or failing."""
     if serve:
-        from loaders.status_page import serve_status
+        from loaders.operations.status_page import serve_status
 
         return serve_status(settings, port, show_all=show_all)
     report = collect(settings)
     if html:
         from pathlib import Path
 
-        from loaders.status_page import render_html
+        from loaders.operations.status_page import render_html
 
         path = Path(html)
         path.parent.mkdir(parents=True, exist_ok=True)

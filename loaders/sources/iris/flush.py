@@ -26,9 +26,6 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loaders.bmrs.catalogue import Catalogue, Endpoint
-from loaders.bmrs.source import RAW_SCHEMA, dataset_resource, schema_changes
-from loaders.common import failpoints
 from loaders.common.jsonrows import MESSAGE_ID, convert
 from loaders.common.ops import (
     LoadLogRow,
@@ -45,9 +42,12 @@ from loaders.common.warehouse import (
     prune_loaded_packages,
     write_lock,
 )
-from loaders.iris.datasets import endpoint_for
-from loaders.iris.stats import write_stats
 from loaders.settings import Settings
+from loaders.sources.bmrs.catalogue import Catalogue, Endpoint
+from loaders.sources.bmrs.source import RAW_SCHEMA, dataset_resource, schema_changes
+from loaders.sources.iris.datasets import endpoint_for
+from loaders.sources.iris.stats import write_stats
+from loaders.testing import failpoints
 
 log = logging.getLogger(__name__)
 

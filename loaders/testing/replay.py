@@ -408,7 +408,7 @@ def settings_env(server: ReplayServer) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m loaders.common.replay`: serve the recordings until interrupted."""
+    """`python -m loaders.testing.replay`: serve the recordings until interrupted."""
     parser = argparse.ArgumentParser(description="Serve recorded real responses on 127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--routes", type=Path, default=DEFAULT_ROUTES)

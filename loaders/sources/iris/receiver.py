@@ -27,18 +27,18 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from loaders.bmrs.catalogue import Catalogue, load_catalogue
-from loaders.common import failpoints
 from loaders.common.warehouse import running_build
 from loaders.errors import ConfigError, GridwarehouseError
-from loaders.iris.archive import Archive
-from loaders.iris.datasets import dataset_name, endpoint_for
-from loaders.iris.gapfill import GapFiller
-from loaders.iris.landing import LandedMessage, LandingWriter
-from loaders.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
-from loaders.iris.worker import FlushWorker, WorkerGoneError
 from loaders.logs import redact
 from loaders.settings import Settings
+from loaders.sources.bmrs.catalogue import Catalogue, load_catalogue
+from loaders.sources.iris.archive import Archive
+from loaders.sources.iris.datasets import dataset_name, endpoint_for
+from loaders.sources.iris.gapfill import GapFiller
+from loaders.sources.iris.landing import LandedMessage, LandingWriter
+from loaders.sources.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
+from loaders.sources.iris.worker import FlushWorker, WorkerGoneError
+from loaders.testing import failpoints
 
 log = logging.getLogger(__name__)
 

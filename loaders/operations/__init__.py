@@ -1,0 +1,1 @@
+"""Operating the warehouse: schedule, status and its page, alerts, endpoint checks, exports."""

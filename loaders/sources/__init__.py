@@ -1,0 +1,1 @@
+"""The data sources: one package each (client, catalogue, plan, fetch)."""
