@@ -51,7 +51,11 @@ def readable(manifest: dict[str, Any], catalog: dict[str, Any]) -> tuple[dict, d
             hidden.add(uid)
     shown = dict(manifest)
     for section in ("nodes", "sources"):
-        shown[section] = {u: n for u, n in manifest.get(section, {}).items() if u not in hidden}
+        shown[section] = {
+            u: _without_parents(n, hidden)
+            for u, n in manifest.get(section, {}).items()
+            if u not in hidden
+        }
     for edges in ("parent_map", "child_map"):
         if edges in manifest:
             shown[edges] = {
@@ -66,6 +70,17 @@ def readable(manifest: dict[str, Any], catalog: dict[str, Any]) -> tuple[dict, d
         }
     datasets = sum(1 for u in hidden if manifest.get("sources", {}).get(u) is not None)
     return shown, catalog_shown, datasets
+
+
+def _without_parents(node: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """`node` without edges from hidden nodes (the completeness count reads every dataset's
+    staging: its page says so, its graph shows the marts' inputs)."""
+    depends_on = node.get("depends_on") or {}
+    parents = depends_on.get("nodes") or []
+    if not hidden.intersection(parents):
+        return node
+    kept = [p for p in parents if p not in hidden]
+    return {**node, "depends_on": {**depends_on, "nodes": kept}}
 
 
 def _handler(site: Path, overrides: dict[str, bytes]) -> functools.partial:
