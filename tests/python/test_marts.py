@@ -127,7 +127,7 @@ def test_dno_figures_are_null_not_zero_where_no_dno_data_was_loaded(marts):
     assert days > 0 and (flexibility, events, outages) == (0, 0, 0)
     assert marts.query(
         "select count(flexibility_mwh), count(outages_started), "
-        "count(correlation_accepted_vs_flexibility) from marts.fct_dno_balancing_correlation"
+        "count(correlation_instructed_vs_flexibility) from marts.fct_dno_balancing_correlation"
     ) == [(0, 0, 0)]
 
 

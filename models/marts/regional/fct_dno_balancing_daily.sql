@@ -2,6 +2,8 @@
 -- itself publishes (flexibility dispatched, outages started, latest headroom), the pairs the
 -- correlation view compares. A DNO figure is 0 only on a day inside the span that DNO's dataset
 -- was loaded for; outside it (or for a DNO never loaded) it is NULL: not published is not zero.
+-- Acceptances count once per unit and day (fct_regional_daily); a DNO's GSP groups are disjoint,
+-- so adding its groups adds distinct acceptances. Energy is the instructed level (BOALF).
 with
 
 balancing as (
@@ -11,7 +13,8 @@ balancing as (
         settlement_date as activity_date,
         {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
         {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
-        sum(accepted_level_mwh) as accepted_level_mwh
+        sum(instructed_energy_mwh) as instructed_energy_mwh,
+        sum(so_flagged_instructed_energy_mwh) as so_flagged_instructed_energy_mwh
     from {{ ref('fct_regional_daily') }}
     where dno_group is not null
     group by 1, 2
@@ -104,7 +107,9 @@ select
     headroom.generation_headroom_mw as current_generation_headroom_mw,
     coalesce(balancing.acceptance_count, 0) as acceptance_count,
     coalesce(balancing.so_flagged_acceptance_count, 0) as so_flagged_acceptance_count,
-    coalesce(balancing.accepted_level_mwh, 0) as accepted_level_mwh,
+    cast(coalesce(balancing.instructed_energy_mwh, 0) as {{ type_double() }}) as instructed_energy_mwh,
+    cast(coalesce(balancing.so_flagged_instructed_energy_mwh, 0) as {{ type_double() }})
+        as so_flagged_instructed_energy_mwh,
     case
         when spine.activity_date between flexibility_span.first_date and flexibility_span.last_date
             then coalesce(flexibility.flexibility_events, 0)

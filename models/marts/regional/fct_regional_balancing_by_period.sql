@@ -2,6 +2,10 @@
 -- group (BOALF, units placed by the BM unit registry's GSP group, else their power station's
 -- nearest GSP's group, else the group their id encodes — counted per source), bid-offer pairs
 -- submitted (BOD) and metered volumes (B1610), with the group's DNO.
+-- Energy is the units' instructed level (later acceptances replacing earlier ones, per unit and
+-- period in fct_acceptances_by_unit_period) added over the group's units: a level from BOALF, not
+-- a balancing volume. accepted_level_mwh keeps the per-acceptance sum beside it, so the overlap
+-- (their difference) stays visible.
 {{ config(**partitioned_by_day('settlement_date', ['gsp_group_id'])) }}
 
 with
@@ -19,7 +23,9 @@ acceptances as (
         {{ sum_as_bigint("case when gsp_group_source = 'id letter' then 1 else 0 end") }} as units_placed_by_id_letter,
         {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
         {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count,
-        sum(accepted_level_mwh) as accepted_level_mwh
+        sum(accepted_level_mwh) as accepted_level_mwh,
+        sum(instructed_energy_mwh) as instructed_energy_mwh,
+        sum(so_flagged_instructed_energy_mwh) as so_flagged_instructed_energy_mwh
     from {{ ref('fct_acceptances_by_unit_period') }}
     group by 1, 2, 3, 4
 
@@ -105,6 +111,9 @@ select
     coalesce(acceptances.acceptance_count, 0) as acceptance_count,
     coalesce(acceptances.so_flagged_acceptance_count, 0) as so_flagged_acceptance_count,
     coalesce(acceptances.accepted_level_mwh, 0) as accepted_level_mwh,
+    cast(coalesce(acceptances.instructed_energy_mwh, 0) as {{ type_double() }}) as instructed_energy_mwh,
+    cast(coalesce(acceptances.so_flagged_instructed_energy_mwh, 0) as {{ type_double() }})
+        as so_flagged_instructed_energy_mwh,
     coalesce(bid_offer.units_with_bid_offer_pairs, 0) as units_with_bid_offer_pairs,
     coalesce(bid_offer.bid_offer_pairs, 0) as bid_offer_pairs
 from spine

@@ -1,8 +1,11 @@
 -- Daily balancing activity of each battery over the last `activity_lookback_days` days of loaded
--- acceptances: energy at the accepted level (BOALF; exporting positive, importing negative), its
--- average offer and bid prices that day (BOD pairs), and an ESTIMATED revenue = exported MWh x
--- average offer price + imported MWh x average bid price. It is an estimate: settlement prices each
--- acceptance against the exact pairs its volume used, relative to the physical notification.
+-- acceptances: energy at the instructed level (BOALF, later acceptances replacing earlier ones;
+-- exporting positive, importing negative), its average offer and bid prices that day (BOD pairs),
+-- and an ESTIMATED revenue = exported MWh x average offer price + imported MWh x average bid price.
+-- Exported and imported are split by the sign of each settlement period's instructed energy (the
+-- period is the grain settlement nets a unit's energy at), then added up over the day. It is an
+-- estimate: settlement prices each acceptance against the exact pairs its volume used, relative to
+-- the physical notification, and an instructed level is not that volume.
 {{ config(**partitioned_by_day('settlement_date', ['national_grid_bm_unit'])) }}
 
 with
@@ -20,24 +23,60 @@ pieces as (
 
 ),
 
+unit_periods as (
+
+    select * from {{ ref('fct_acceptances_by_unit_period') }}
+
+),
+
 window_end as (
 
     select max(settlement_date) as last_date from pieces
 
 ),
 
+-- an acceptance counts once on each day it covers, however many periods it spans
+acceptances as (
+
+    select
+        national_grid_bm_unit,
+        settlement_date,
+        count(distinct acceptance_number) as acceptance_count
+    from pieces
+    group by national_grid_bm_unit, settlement_date
+
+),
+
+energy as (
+
+    select
+        national_grid_bm_unit,
+        settlement_date,
+        sum(case when instructed_energy_mwh > 0 then instructed_energy_mwh else 0 end) as exported_mwh,
+        sum(case when instructed_energy_mwh < 0 then instructed_energy_mwh else 0 end) as imported_mwh
+    from unit_periods
+    where instructed_energy_mwh is not null
+    group by national_grid_bm_unit, settlement_date
+
+),
+
 accepted as (
 
     select
-        pieces.national_grid_bm_unit,
-        pieces.settlement_date,
-        count(distinct pieces.acceptance_number) as acceptance_count,
-        sum(case when pieces.accepted_level_mwh > 0 then pieces.accepted_level_mwh else 0 end) as exported_mwh,
-        sum(case when pieces.accepted_level_mwh < 0 then pieces.accepted_level_mwh else 0 end) as imported_mwh
-    from pieces
+        acceptances.national_grid_bm_unit,
+        acceptances.settlement_date,
+        acceptances.acceptance_count,
+        coalesce(energy.exported_mwh, 0) as exported_mwh,
+        coalesce(energy.imported_mwh, 0) as imported_mwh
+    from acceptances
     cross join window_end
-    where pieces.settlement_date > {{ dbt.dateadd('day', - var('activity_lookback_days'), 'window_end.last_date') }}
-    group by pieces.national_grid_bm_unit, pieces.settlement_date
+    left join energy
+        on
+            acceptances.national_grid_bm_unit = energy.national_grid_bm_unit
+            and acceptances.settlement_date = energy.settlement_date
+    where
+        acceptances.settlement_date
+        > {{ dbt.dateadd('day', - var('activity_lookback_days'), 'window_end.last_date') }}
 
 ),
 
@@ -61,13 +100,16 @@ select
     batteries.lead_party_name,
     batteries.gsp_group_id,
     batteries.is_vlp,
-    accepted.acceptance_count,
-    accepted.exported_mwh,
-    accepted.imported_mwh,
+    cast(accepted.acceptance_count as {{ dbt.type_bigint() }}) as acceptance_count,
+    cast(accepted.exported_mwh as {{ type_double() }}) as exported_mwh,
+    cast(accepted.imported_mwh as {{ type_double() }}) as imported_mwh,
     prices.average_offer_price_gbp_per_mwh,
     prices.average_bid_price_gbp_per_mwh,
-    accepted.exported_mwh * prices.average_offer_price_gbp_per_mwh
-    + accepted.imported_mwh * prices.average_bid_price_gbp_per_mwh as estimated_revenue_gbp
+    cast(
+        accepted.exported_mwh * prices.average_offer_price_gbp_per_mwh
+        + accepted.imported_mwh * prices.average_bid_price_gbp_per_mwh
+        as {{ type_double() }}
+    ) as estimated_revenue_gbp
 from accepted
 inner join batteries on accepted.national_grid_bm_unit = batteries.national_grid_bm_unit
 left join prices
