@@ -10,6 +10,7 @@ import socket
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from loaders.common import guides
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
 from loaders.reference import plant_map
 from loaders.settings import load_settings
@@ -43,6 +44,8 @@ def main() -> int:
         return 1
     # the plants map the dim_power_station docs show, drawn offline from files in the project
     plant_map.write(site / "plants_map.svg")
+    # the guides (README.md, docs/), which the project overview page links as docs/<page>.html
+    guides.write(PROJECT_ROOT, site / "docs")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     print(
