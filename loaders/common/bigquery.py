@@ -112,7 +112,7 @@ def _check_project_access(project: str, credentials: Any, location: str) -> None
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ConfigError(
             f"cannot use BigQuery project {project} with these credentials: {reason}. The "
-            "account needs BigQuery Job User and Data Editor (see README, Scaling to BigQuery)"
+            "account needs BigQuery Job User and Data Editor (see docs/bigquery.md)"
         ) from None
     finally:
         client.close()

@@ -12,6 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from loaders.common import guides
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
 from loaders.reference import plant_map
 from loaders.settings import load_settings
@@ -133,6 +134,8 @@ def main() -> int:
         return 1
     # the plants map the dim_power_station docs show, drawn offline from files in the project
     plant_map.write(site / "plants_map.svg")
+    # the guides (README.md, docs/), which the project overview page links as docs/<page>.html
+    guides.write(PROJECT_ROOT, site / "docs")
     overrides, left_out = ({}, 0) if args.with_catalogue else _readable_overrides(site)
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(site, overrides))
     print(

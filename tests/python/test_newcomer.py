@@ -1,6 +1,6 @@
 """The newcomer's first hour, from a clean copy of the project: `make demo`, then every command
-the demo prints and every command in the README's "Using it" block, as written, with the replay
-server standing in for the internet. Each exits 0 (or its documented code) and sees the demo's
+the demo prints, every command of the README's five-minute tour and of the "Using it" block in
+docs/operating.md, as written, with the replay server standing in for the internet. Each exits 0 (or its documented code) and sees the demo's
 rows; the status page and the docs site render, labelled, in headless Chromium."""
 
 from __future__ import annotations
@@ -127,15 +127,45 @@ def demo_commands(stdout: str) -> list[str]:
     return commands
 
 
-def readme_block(heading: str, language: str = "bash") -> str:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index(heading) :]
+def readme_block(heading: str, language: str = "bash", page: str = "README.md") -> str:
+    """The first `language` code block under `heading` in the README or a guide in docs/."""
+    text = (ROOT / page).read_text()
+    section = text[text.index(f"\n{heading}\n") :]
     return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
 
 
-def readme_using_it() -> list[str]:
-    lines = readme_block("## Using it").splitlines()
+def block_commands(heading: str, page: str) -> list[str]:
+    lines = readme_block(heading, page=page).splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def readme_using_it() -> list[str]:
+    """The reference block of every command, in the operator's guide."""
+    return block_commands("## Using it", "docs/operating.md")
+
+
+def readme_tour() -> list[str]:
+    """The README's five-minute tour: what a user types right after the demo."""
+    return block_commands("## A five-minute tour", "README.md")
+
+
+def run_documented(newcomer: Newcomer, commands: list[str]) -> dict[str, str]:
+    """Run each command as written; each exits 0 or its documented code, without a traceback.
+    Returns each command's output (`make docs`: the page it serves)."""
+    outputs = {}
+    for command in commands:
+        if command.startswith("make docs"):
+            _, page = serve_and_fetch(newcomer, command)
+            assert "<html" in page.lower()
+            outputs[command] = page
+            continue
+        result = newcomer.shell(command)
+        plain = command.split("#")[0].strip()
+        expected = EXPECTED_CODES.get(plain.split(" --")[0], 0)
+        assert result.returncode == expected, f"{command}\n{result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stdout + result.stderr, command
+        outputs[command] = result.stdout
+    return outputs
 
 
 # -- tests, in the order a newcomer goes ----------------------------------------------------
@@ -190,22 +220,30 @@ def test_every_command_the_demo_prints_works_as_printed(newcomer: Newcomer) -> N
 def test_every_command_in_readme_using_it_works_after_the_demo(newcomer: Newcomer) -> None:
     commands = readme_using_it()
     assert len(commands) >= 10, commands
-    for command in commands:
-        if command.startswith("make docs"):
-            _, page = serve_and_fetch(newcomer, command)
-            assert "<html" in page.lower()
-            continue
-        result = newcomer.shell(command)
-        plain = command.split("#")[0].strip()
-        expected = EXPECTED_CODES.get(plain.split(" --")[0], 0)
-        assert result.returncode == expected, f"{command}\n{result.stdout}\n{result.stderr}"
-        assert "Traceback" not in result.stdout + result.stderr, command
+    run_documented(newcomer, commands)
+    assert (newcomer.clone / "out" / "status.html").stat().st_size > 0
+    assert len((newcomer.clone / "batteries.csv").read_text().splitlines()) > 1
+
+
+def test_every_command_of_the_readme_tour_works_after_the_demo(newcomer: Newcomer) -> None:
+    """The tour covers status, a query of a mart, the export and the docs site, and each step
+    shows the demo's data."""
+    commands = readme_tour()
+    outputs = run_documented(newcomer, commands)
+    status = next(out for c, out in outputs.items() if c.startswith("uv run gridwarehouse status"))
+    assert re.search(r"BOALF\s+2024-05-08 00:00", status), status
+    query = next(out for c, out in outputs.items() if "marts.fct_" in c)
+    assert "settlement_date" in query and "2024-05-0" in query, query
+    assert any(c.startswith("uv run gridwarehouse export ") for c in commands), commands
+    assert "make docs" in commands, commands
     assert (newcomer.clone / "out" / "status.html").stat().st_size > 0
     assert len((newcomer.clone / "batteries.csv").read_text().splitlines()) > 1
 
 
 def test_readme_querying_snippet_reads_the_demo_marts(newcomer: Newcomer) -> None:
-    snippet = readme_block("### Querying", "python")
+    snippet = readme_block(
+        "## Querying while loads run: the warehouse lock", "python", "docs/operating.md"
+    )
     check = (
         snippet + "\nrows = con.sql('select count(*) from marts.fct_acceptances_by_unit_period')\n"
     )
@@ -292,6 +330,11 @@ def test_status_page_and_docs_site_render_labelled_in_chromium(
         overview = f"{url}#!/overview?g_v=1"
         assert "Lineage Graph" in render(chromium, overview, SHOTS / "docs-lineage-all.png")
         assert_default_graph_is_the_marts_and_their_inputs(newcomer, url)
+        # the overview page links the guides, which the same server serves
+        front = render(chromium, f"{url}#!/overview", SHOTS / "docs-overview.png")
+        assert 'href="docs/operating.html"' in front, "the overview links the guides"
+        guide = render(chromium, f"{url}docs/operating.html", SHOTS / "docs-operating.png")
+        assert "Faults and retries" in guide and 'href="configuration.html"' in guide
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(60)
@@ -300,7 +343,7 @@ def test_status_page_and_docs_site_render_labelled_in_chromium(
 def test_readme_dlt_commands_inspect_the_demo_pipelines(newcomer: Newcomer) -> None:
     """The README's dlt block (info, trace, load-package, schema) against the demo's pipelines,
     and `show`, which the README says needs dlt[hub], does nothing useful."""
-    block = readme_block("### Inspecting pipelines with dlt")
+    block = readme_block("## Inspecting pipelines with dlt", page="docs/operating.md")
     commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
     assert [c.split()[-1] for c in commands] == ["info", "trace", "load-package", "schema"]
     expect = {

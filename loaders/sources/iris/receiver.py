@@ -98,7 +98,7 @@ def resolve_config(settings: Settings) -> IrisConfig:
     if missing:
         raise ConfigError(
             f"IRIS needs {', '.join(missing)} (from your IRIS subscription on the Elexon portal), "
-            "or IRIS_CONNECTION_STRING; see the README section 'IRIS'"
+            "or IRIS_CONNECTION_STRING; see docs/sources.md, 'IRIS'"
         )
     return IrisConfig(
         queue=str(settings.iris_queue_name),
