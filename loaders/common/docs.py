@@ -103,7 +103,10 @@ def _handler(site: Path, overrides: dict[str, bytes]) -> functools.partial:
 
 
 def _readable_overrides(site: Path) -> tuple[dict[str, bytes], int]:
-    manifest = json.loads((site / "manifest.json").read_text())
+    manifest_path = site / "manifest.json"
+    if not manifest_path.exists():  # a site without dbt's files: nothing to leave out
+        return {}, 0
+    manifest = json.loads(manifest_path.read_text())
     catalog_path = site / "catalog.json"
     catalog = json.loads(catalog_path.read_text()) if catalog_path.exists() else {}
     shown, catalog_shown, left_out = readable(manifest, catalog)
