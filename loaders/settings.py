@@ -10,29 +10,19 @@ file, so a committed config cannot leak one.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
 from pydantic import AliasGenerator, BeforeValidator, Field, ValidationError, ValidationInfo
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from loaders.errors import ConfigError
+from loaders.settings_layers import ENV_ONLY, PREFIX, Each, layers, one_line
 
-PREFIX = "GRIDWAREHOUSE_"
 TARGETS = ("duckdb", "bigquery")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -60,10 +50,15 @@ IRIS_NAMESPACE = "elexon-insights-iris.servicebus.windows.net"
 SECRET_SUFFIXES = ("_TOKEN", "_API_KEY", "_API_KEYS", "_PASSWORD", "_SECRET", "_CONNECTION_STRING")
 
 # Names that may only come from the environment (or .env), never from gridwarehouse.toml.
-# (ISONE_USERNAME too: credentials come from the environment only, like the password.)
 SECRET_NAMES = (
-    *("BMRS_API_KEYS", "IRIS_CLIENT_SECRET", "IRIS_CONNECTION_STRING", "NGED_API_TOKEN"),
-    *("ISONE_USERNAME", "ISONE_PASSWORD", "ISONE_API_KEY", "SMTP_PASSWORD"),
+    "BMRS_API_KEYS",
+    "IRIS_CLIENT_SECRET",
+    "IRIS_CONNECTION_STRING",
+    "NGED_API_TOKEN",
+    "ISONE_USERNAME",  # credentials come from the environment only, like the password
+    "ISONE_PASSWORD",
+    "ISONE_API_KEY",
+    "SMTP_PASSWORD",
     "GRIDWAREHOUSE_ALERT_WEBHOOK",
 )
 
@@ -259,29 +254,6 @@ def _matching(pattern: str, what: str) -> Any:
     return _parsed(str, parse)
 
 
-@dataclass(frozen=True)
-class Each:
-    """Marks a mapping setting read from one variable per key: `template` names a key's variable;
-    the keys are `keys`, or else every name that fits the template (and `only`)."""
-
-    template: str
-    keys: tuple[str, ...] = ()
-    only: Callable[[str], bool] = bool
-
-    def variable(self, key: str) -> str:
-        return self.template.format(key.upper())
-
-    def gather(self, variables: Mapping[str, Any]) -> dict[str, Any]:
-        if self.keys:
-            found = {key: variables.get(self.variable(key)) for key in self.keys}
-        else:
-            pattern = re.compile("^" + re.escape(self.template).replace(r"\{\}", "(.+)") + "$")
-            found = {
-                m[1]: v for n, v in variables.items() if self.only(n) and (m := pattern.match(n))
-            }
-        return {key: value for key, value in found.items() if value is not None}
-
-
 def _each(
     each: Each, kind: Any, parse: Callable[[Any, str], Any], defaults: Mapping[str, Any] = {}
 ) -> Any:
@@ -293,10 +265,6 @@ def _each(
 
     return Annotated[Mapping[str, kind], each, BeforeValidator(check)]
 
-
-# Marks a GRIDWAREHOUSE_ setting that gridwarehouse.toml may not set (the file cannot reach
-# the variables without the prefix, SMTP_* and IRIS_*, at all).
-ENV_ONLY = "environment or .env only"
 
 Target = _one_of(TARGETS, str.lower)
 LogLevel = _one_of(LOG_LEVELS, str.upper)
@@ -404,7 +372,7 @@ class Settings(BaseSettings):
         cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: Any
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """`Settings()` reads what `load_settings()` reads, after its own arguments."""
-        return (init_settings, *_layers(settings_cls, None, Path.cwd()))
+        return (init_settings, *layers(settings_cls, None, Path.cwd(), is_secret))
 
     @property
     def pipelines_dir(self) -> Path:
@@ -428,93 +396,11 @@ class Settings(BaseSettings):
         return self.model_copy(update=changes)
 
 
-# -- the layers: environment, .env, gridwarehouse.toml ---------------------------------------
-
-
-class _Layer(EnvSettingsSource):
-    """One layer of variables, read field by field as pydantic-settings reads the environment:
-    the environment itself, `.env`, or the TOML file as the variables its keys stand for."""
-
-    def __init__(
-        self, settings_cls: type[BaseSettings], variables: Mapping[str, Any], *, file: bool = False
-    ) -> None:
-        self.variables = variables
-        self.file = file
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, Any]:
-        # an empty variable is an unset one: the next layer (or the default) decides
-        return {name: value for name, value in self.variables.items() if value not in (None, "")}
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        if self.file and ENV_ONLY in field.metadata:
-            return None, field_name, False
-        each = next((m for m in field.metadata if isinstance(m, Each)), None)
-        if each is not None:
-            return each.gather(self.env_vars) or None, field_name, False
-        return super().get_field_value(field, field_name)
-
-
-def _read_toml(path: Path) -> dict[str, object]:
-    """The TOML file as variables (`[bmrs] base_url` is GRIDWAREHOUSE_BMRS_BASE_URL); a secret
-    in it, by its name with or without the prefix, is refused."""
-    if not path.exists():
-        return {}
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    flat: dict[str, object] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            for sub, subvalue in value.items():
-                flat[f"{key}_{sub}".upper()] = subvalue
-        else:
-            flat[key.upper()] = value
-    leaked = [name for name in flat if is_secret(name) or is_secret(PREFIX + name)]
-    if leaked:
-        raise ConfigError(
-            f"{path} sets {', '.join(sorted(leaked))}: secrets are read from the environment "
-            "or .env only; remove them from the file"
-        )
-    return {PREFIX + name: value for name, value in flat.items()}
-
-
-def _layers(
-    settings_cls: type[BaseSettings], env: Mapping[str, str] | None, cwd: Path
-) -> tuple[PydanticBaseSettingsSource, ...]:
-    """The environment over `.env` over the TOML file (GRIDWAREHOUSE_CONFIG names another)."""
-    environ = os.environ if env is None else env
-    dotenv = {k: v for k, v in dotenv_values(cwd / ".env").items() if v is not None}
-    config = environ.get("GRIDWAREHOUSE_CONFIG") or dotenv.get("GRIDWAREHOUSE_CONFIG")
-    if config and not Path(config).is_file():
-        raise ConfigError(f"GRIDWAREHOUSE_CONFIG={config!r}: no such file")
-    toml = _read_toml(Path(config) if config else cwd / "gridwarehouse.toml")
-    return (
-        _Layer(settings_cls, environ),
-        _Layer(settings_cls, dotenv),
-        _Layer(settings_cls, toml, file=True),
-    )
-
-
 def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """Resolve settings: environment wins over `.env`, which wins over `gridwarehouse.toml`;
     malformed ones are one ConfigError, on one line, naming each variable."""
-    sources = _layers(Settings, env, cwd or Path.cwd())
+    sources = layers(Settings, env, cwd or Path.cwd(), is_secret)
     try:
         return Settings(_build_sources=(sources, {}))
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc)) from None
-
-
-def _one_line(exc: ValidationError) -> str:
-    messages = []
-    for error in exc.errors():
-        if error["type"] == "default_factory_not_called":  # follows another setting's error
-            continue
-        if error["type"] == "value_error":  # a parser's message, naming the variable
-            messages.append(str(error["ctx"]["error"]))
-        else:  # pydantic's own check
-            messages.append(f"{error['loc'][0]}={error['input']!r}: {error['msg']}")
-    return "; ".join(messages)
+        raise ConfigError(one_line(exc)) from None
