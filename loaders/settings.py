@@ -276,11 +276,24 @@ Text = _parsed(str, lambda text, _: text)
 FilePath = _parsed(Path, lambda text, _: Path(text))
 Flag = _parsed(bool, _flag)
 Durations = _parsed(Mapping[str, timedelta], parse_durations)
+Duration = _parsed(timedelta, parse_duration)
+RunSources = _parsed(tuple[str, ...], _run_sources)
+RunEvery = _parsed(
+    Mapping[str, timedelta], lambda text, name: {**DEFAULT_RUN_EVERY, **parse_durations(text, name)}
+)
+WindowSizes = _parsed(Mapping[str, timedelta], lambda text, _: parse_window_overrides(text))
+Emails = Annotated[_parsed(tuple[str, ...], _emails), ENV_ONLY]
+Port = _raw(int, _port)
+IsoDate = _parsed(date, _iso_date)
 # DuckDB's memory_limit units (it refuses anything else, and percentages)
 MemorySize = _matching(
     r"(?i)^\d+(\.\d+)?\s*(b|bytes|kb|mb|gb|tb|kib|mib|gib|tib)$", "a memory size like 512MB or 2GB"
 )
 _TOKEN = r"^[A-Za-z0-9_.~-]+$"  # a query parameter or header name
+ParamName = _matching(_TOKEN, "a query parameter name")
+HeaderName = _matching(_TOKEN, "a header name")
+BqLocation = _matching(_TOKEN, "a BigQuery location like EU")
+BqPrefix = _matching(r"^[A-Za-z0-9_]*$", "letters, digits and underscores")
 Host = _matching(
     r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$", f"a host name like {IRIS_NAMESPACE}"
 )
@@ -317,14 +330,12 @@ class Settings(BaseSettings):
     log_keep_days: AtLeastOne = 14
     min_free_gb: NonNegative = 2.0
     stale_after: Durations = {}
-    run_sources: _parsed(tuple[str, ...], _run_sources) = RUN_SOURCES
-    run_every: _parsed(
-        Mapping[str, timedelta], lambda t, n: {**DEFAULT_RUN_EVERY, **parse_durations(t, n)}
-    ) = DEFAULT_RUN_EVERY
+    run_sources: RunSources = RUN_SOURCES
+    run_every: RunEvery = DEFAULT_RUN_EVERY
     run_datasets: RunDatasets = {}
-    alert_email: Annotated[_parsed(tuple[str, ...], _emails), ENV_ONLY] = ()
+    alert_email: Emails = ()
     smtp_host: str | None = Field(None, validation_alias="SMTP_HOST")
-    smtp_port: _raw(int, _port) = Field(587, validation_alias="SMTP_PORT")
+    smtp_port: Port = Field(587, validation_alias="SMTP_PORT")
     smtp_user: str | None = Field(None, validation_alias="SMTP_USER")
     smtp_from: str = Field("gridwarehouse@localhost", validation_alias="SMTP_FROM")
     smtp_starttls: Flag = Field(True, validation_alias="SMTP_STARTTLS")
@@ -341,10 +352,10 @@ class Settings(BaseSettings):
     dno_base_urls: DnoBaseUrls = {}
     bmrs_trailing_minutes: NonNegativeInt = 60
     # incremental loads fetch again the failed/skipped windows that ended within this long
-    retry_lookback: _parsed(timedelta, parse_duration) = timedelta(days=7)
-    bmrs_api_key_param: _matching(_TOKEN, "a query parameter name") = "APIKey"
-    isone_api_key_header: _matching(_TOKEN, "a header name") = "X-API-Key"
-    bmrs_windows: _parsed(Mapping[str, timedelta], lambda t, _: parse_window_overrides(t)) = {}
+    retry_lookback: Duration = timedelta(days=7)
+    bmrs_api_key_param: ParamName = "APIKey"
+    isone_api_key_header: HeaderName = "X-API-Key"
+    bmrs_windows: WindowSizes = {}
     lock_timeout_s: NonNegative = 300.0
     commit_rows: AtLeastOne = 250_000
     commit_windows: AtLeastOne = 48
@@ -353,17 +364,15 @@ class Settings(BaseSettings):
     iris_client_id: str | None = Field(None, validation_alias="IRIS_CLIENT_ID")
     iris_tenant_id: str | None = Field(None, validation_alias="IRIS_TENANT_ID")
     iris_queue_name: str | None = Field(None, validation_alias="IRIS_QUEUE_NAME")
-    iris_secret_expires: _parsed(date | None, _iso_date) = Field(
-        None, validation_alias="IRIS_CLIENT_SECRET_EXPIRES"
-    )
+    iris_secret_expires: IsoDate | None = Field(None, validation_alias="IRIS_CLIENT_SECRET_EXPIRES")
     iris_batch_size: AtLeastOne = 100
     iris_max_wait_s: Positive = 5.0
     iris_flush_seconds: Positive = 10.0
     iris_flush_messages: AtLeastOne = 2000
     iris_backfill: Flag = True
     bq_project: Text | None = None
-    bq_location: _matching(_TOKEN, "a BigQuery location like EU") = "EU"
-    bq_dataset_prefix: _matching(r"^[A-Za-z0-9_]*$", "letters, digits and underscores") = ""
+    bq_location: BqLocation = "EU"
+    bq_dataset_prefix: BqPrefix = ""
     # every secret variable by name: never shown, never dumped (the logs' redactor reads them)
     secrets: Secrets = Field(default_factory=dict, repr=False, exclude=True)
 

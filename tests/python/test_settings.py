@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from loaders.errors import ConfigError
-from loaders.settings import IRIS_NAMESPACE, load_settings
+from loaders.settings import IRIS_NAMESPACE, Settings, load_settings
 
 
 def test_defaults_match_the_contract(tmp_path: Path):
@@ -295,3 +295,17 @@ def test_a_malformed_setting_is_exit_2_with_one_line_naming_each_variable(cli):
         "gridwarehouse: error: SMTP_STARTTLS='maybe': use true or false; "
         "GRIDWAREHOUSE_COMMIT_ROWS='many' is not a int"
     ]
+
+
+def test_settings_built_directly_read_the_same_layers(tmp_path: Path, monkeypatch):
+    (tmp_path / "gridwarehouse.toml").write_text('[bmrs]\nbase_url = "http://toml/bmrs"\n')
+    (tmp_path / ".env").write_text("GRIDWAREHOUSE_LOG_LEVEL=warning\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRIDWAREHOUSE_COMMIT_ROWS", "10")
+    direct = Settings()
+    assert (direct.base_url("bmrs"), direct.log_level, direct.commit_rows) == (
+        "http://toml/bmrs",
+        "WARNING",
+        10,
+    )
+    assert direct == load_settings()
