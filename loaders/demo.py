@@ -13,7 +13,6 @@ goes to log files under <data>/logs/demo/, whose paths are printed.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import sys
@@ -72,9 +71,7 @@ def run_demo(data_dir: str | None = None) -> int:
     base = load_settings()
     if data_dir is not None:  # --data-dir: a warehouse of its own, away from the default one
         folder = Path(data_dir)
-        base = dataclasses.replace(
-            base, data_dir=folder, duckdb_path=folder / "gridwarehouse.duckdb"
-        )
+        base = base.replace(data_dir=folder, duckdb_path=folder / "gridwarehouse.duckdb")
     logs = base.data_dir / "logs" / "demo"
     logs.mkdir(parents=True, exist_ok=True)
     steps = Steps(len(_LOAD_STEPS) + 2)
@@ -95,8 +92,7 @@ def run_demo(data_dir: str | None = None) -> int:
 
 def _replay_settings(base: Settings, replay: ReplayServer) -> Settings:
     """The user's settings with every source pointed at the local replay server."""
-    return dataclasses.replace(
-        base,
+    return base.replace(
         target="duckdb",
         base_urls={
             **base.base_urls,

@@ -1,23 +1,27 @@
 """Every setting in one place: environment, then `.env`, then `gridwarehouse.toml`, then defaults.
 
-Secrets (API keys, tokens, client secrets) are read from the environment or `.env` only and
-are never accepted from the TOML file, so a committed config cannot leak one.
+`Settings` is a pydantic-settings model: a field is a setting and its default, read from
+GRIDWAREHOUSE_<FIELD> unless it names another variable (SMTP_PORT); the TOML file drops the
+prefix (`[bmrs] base_url` is GRIDWAREHOUSE_BMRS_BASE_URL). Secrets (API keys, tokens, client
+secrets) are read from the environment or `.env` only and are never accepted from the TOML
+file, so a committed config cannot leak one.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from pydantic import AliasGenerator, BeforeValidator, Field, ValidationError, ValidationInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
 from loaders.errors import ConfigError
+from loaders.settings_layers import ENV_ONLY, PREFIX, Each, layers, one_line
 
 TARGETS = ("duckdb", "bigquery")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -41,6 +45,7 @@ DEFAULT_RUN_EVERY = {
 }
 
 DEFAULT_RATES = {"neso": 1.0, "dno": 2.0, "isone": 1.0}
+IRIS_NAMESPACE = "elexon-insights-iris.servicebus.windows.net"
 # Variables that hold secrets by their name's ending (DNO portal tokens are named in their config).
 SECRET_SUFFIXES = ("_TOKEN", "_API_KEY", "_API_KEYS", "_PASSWORD", "_SECRET", "_CONNECTION_STRING")
 
@@ -58,113 +63,12 @@ SECRET_NAMES = (
 )
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Resolved settings for one process."""
-
-    target: str = "duckdb"
-    data_dir: Path = Path("data")
-    duckdb_path: Path = Path("data/gridwarehouse.duckdb")
-    duckdb_memory_limit: str = "512MB"
-    log_level: str = "INFO"
-    log_dir: Path = Path("data/logs")
-    log_keep_days: int = 14
-    min_free_gb: float = 2.0
-    stale_after: Mapping[str, timedelta] = field(default_factory=dict)
-    run_sources: tuple[str, ...] = RUN_SOURCES
-    run_every: Mapping[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_RUN_EVERY))
-    run_datasets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    alert_email: tuple[str, ...] = ()
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_user: str | None = None
-    smtp_from: str = "gridwarehouse@localhost"
-    smtp_starttls: bool = True
-    base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
-    http_timeout_s: float = 60.0
-    http_max_retries: int = 5
-    http_backoff_base_s: float = 1.0
-    http_backoff_max_s: float = 60.0
-    http_retry_after_max_s: float = 300.0
-    bmrs_concurrency: int = 4
-    bmrs_requests_per_s: float = 10.0
-    # other sources' polite request rates (requests per second), e.g. NESO asks for <= 1/s
-    rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
-    dno_base_urls: Mapping[str, str] = field(default_factory=dict)
-    bmrs_trailing_minutes: int = 60
-    # incremental loads fetch again the failed/skipped windows that ended within this long
-    retry_lookback: timedelta = timedelta(days=7)
-    bmrs_api_key_param: str = "APIKey"
-    isone_api_key_header: str = "X-API-Key"
-    bmrs_windows: Mapping[str, timedelta] = field(default_factory=dict)
-    lock_timeout_s: float = 300.0
-    commit_rows: int = 250_000
-    commit_windows: int = 48
-    commit_seconds: float = 30.0
-    iris_namespace: str = "elexon-insights-iris.servicebus.windows.net"
-    iris_client_id: str | None = None
-    iris_tenant_id: str | None = None
-    iris_queue_name: str | None = None
-    iris_secret_expires: date | None = None
-    iris_batch_size: int = 100
-    iris_max_wait_s: float = 5.0
-    iris_flush_seconds: float = 10.0
-    iris_flush_messages: int = 2000
-    iris_backfill: bool = True
-    bq_project: str | None = None
-    bq_location: str = "EU"
-    bq_dataset_prefix: str = ""
-    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
-
-    @property
-    def pipelines_dir(self) -> Path:
-        return self.data_dir / "pipelines"
-
-    @property
-    def lock_path(self) -> Path:
-        return self.data_dir / "warehouse.lock"
-
-    def base_url(self, source: str) -> str:
-        return self.base_urls[source].rstrip("/")
-
-    def secret(self, name: str) -> str | None:
-        return self.secrets.get(name) or None
-
-    def requests_per_s(self, source: str) -> float:
-        return self.bmrs_requests_per_s if source == "bmrs" else self.rates.get(source, 1.0)
+def is_secret(name: str) -> bool:
+    """Whether the variable `name` holds a secret (environment or `.env` only, always redacted)."""
+    return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)
 
 
-def _read_toml(path: Path) -> dict[str, object]:
-    if not path.exists():
-        return {}
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    flat: dict[str, object] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):  # [bmrs] base_url = ... -> BMRS_BASE_URL
-            for sub, subvalue in value.items():
-                flat[f"{key}_{sub}".upper()] = subvalue
-        else:
-            flat[key.upper()] = value
-    leaked = [name for name in flat if name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)]
-    if leaked:
-        raise ConfigError(
-            f"{path} sets {', '.join(sorted(leaked))}: secrets are read from the environment "
-            "or .env only; remove them from the file"
-        )
-    return flat
-
-
-def _read_dotenv(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    from dotenv import dotenv_values
-
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
-
+# -- parsers: text (and the variable it came from) to a value, or a ConfigError naming it -----
 
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -178,42 +82,49 @@ def parse_duration(text: str, name: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
+def _pairs(text: str, name: str, form: str) -> Iterator[tuple[str, str]]:
+    """ "a=1h, b=2h" as (a, 1h), (b, 2h)."""
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, value = item.partition("=")
+        if not value or not key.strip():
+            raise ConfigError(f"{name}: {item!r} is not {form}")
+        yield key.strip(), value
+
+
 def parse_window_overrides(text: str) -> dict[str, timedelta]:
     """GRIDWAREHOUSE_BMRS_WINDOWS="BOD=1h,FREQ=6h": window size per dataset (the names and
     sizes are checked against the catalogue when a load resolves its datasets)."""
-    overrides = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, size = item.partition("=")
-        if not size or not name.strip():
-            raise ConfigError(
-                f"GRIDWAREHOUSE_BMRS_WINDOWS: {item!r} is not DATASET=SIZE (e.g. BOD=1h)"
-            )
-        overrides[name.strip().upper()] = parse_duration(
-            size, f"GRIDWAREHOUSE_BMRS_WINDOWS[{name}]"
-        )
-    return overrides
+    name = "GRIDWAREHOUSE_BMRS_WINDOWS"
+    return {
+        dataset.upper(): parse_duration(size, f"{name}[{dataset}]")
+        for dataset, size in _pairs(text, name, "DATASET=SIZE (e.g. BOD=1h)")
+    }
 
 
 def parse_durations(text: str, name: str) -> dict[str, timedelta]:
     """ "bmrs=2h,neso=2d,bmrs.BOD=30m" as {name (lower-case): duration}; each name is a source
     of RUN_SOURCES, or `source.DATASET`."""
     out = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        key, _, size = item.partition("=")
-        if not size:
-            raise ConfigError(f"{name}: {item!r} is not NAME=DURATION (e.g. bmrs=2h)")
-        source, dot, dataset = key.strip().lower().partition(".")
+    for key, size in _pairs(text, name, "NAME=DURATION (e.g. bmrs=2h)"):
+        source, dot, dataset = key.lower().partition(".")
         if source not in RUN_SOURCES or (dot and not dataset):
             raise ConfigError(
-                f"{name}: {key.strip()!r} is not a source ({', '.join(RUN_SOURCES)}) "
-                "or source.DATASET"
+                f"{name}: {key!r} is not a source ({', '.join(RUN_SOURCES)}) or source.DATASET"
             )
-        out[key.strip().lower()] = parse_duration(size, f"{name}[{key.strip()}]")
+        out[key.lower()] = parse_duration(size, f"{name}[{key}]")
     return out
 
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def _run_sources(text: str, name: str) -> tuple[str, ...]:
+    names = tuple(n.lower() for n in _names(text))
+    unknown = [n for n in names if n not in RUN_SOURCES]
+    if unknown:
+        raise ConfigError(f"{name} names {', '.join(unknown)}: use {', '.join(RUN_SOURCES)}")
+    return names
 
 
 def _number(
@@ -235,31 +146,32 @@ def _number(
     return value
 
 
-def _iso_date(text: str | None) -> date | None:
+def _rate(raw: object, name: str) -> float:
+    return float(_number(raw, name, float, minimum=0))
+
+
+def _port(raw: object, name: str) -> int:
+    port = int(_number(raw, name, int))
+    if not 0 < port < 65536:
+        raise ConfigError(f"{name}={raw!r} is not a port number (1-65535)")
+    return port
+
+
+def _iso_date(text: str, name: str) -> date:
     """IRIS_CLIENT_SECRET_EXPIRES: a date, or a datetime (its date counts); nothing else."""
-    if not text:
-        return None
     value = text.strip()
     try:
         if len(value) == 10:
             return date.fromisoformat(value)
         return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError:
-        raise ConfigError(
-            f"IRIS_CLIENT_SECRET_EXPIRES={text!r} is not an ISO date like 2027-03-31"
-        ) from None
+        raise ConfigError(f"{name}={text!r} is not an ISO date like 2027-03-31") from None
 
 
-# DuckDB's memory_limit units (it refuses anything else, and percentages)
-_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(b|bytes|kb|mb|gb|tb|kib|mib|gib|tib)$", re.IGNORECASE)
-_TOKEN = re.compile(r"^[A-Za-z0-9_.~-]+$")  # a query parameter or header name
-_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
-_BQ_PREFIX = re.compile(r"^[A-Za-z0-9_]*$")
-
-
-def _check_url(name: str, url: str, *, shown: str | None = None) -> str:
-    """An http(s) URL with a host (and a numeric port, if any); `shown` replaces the value in
-    the message (a secret URL, the webhook, is never echoed)."""
+def _url(raw: object, name: str, *, shown: str | None = None) -> str:
+    """An http(s) URL with a host (and a numeric port, if any), without a trailing slash;
+    `shown` replaces the value in the message (a secret URL, the webhook, is never echoed)."""
+    url = str(raw).rstrip("/")
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -271,174 +183,233 @@ def _check_url(name: str, url: str, *, shown: str | None = None) -> str:
     return url
 
 
-def _matching(name: str, value: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(value):
-        raise ConfigError(f"{name}={value!r} is not {what}")
-    return value
+def _secret(raw: object, name: str) -> str:
+    if name == "GRIDWAREHOUSE_ALERT_WEBHOOK":  # a URL, checked but never echoed
+        _url(raw, name, shown="(hidden)")
+    return str(raw)
 
 
-def _emails(text: str) -> tuple[str, ...]:
+def _emails(text: str, name: str) -> tuple[str, ...]:
     addresses = _names(text)
     bad = [a for a in addresses if not re.match(r"^[^@\s]+@[^@\s]+$", a)]
     if bad:
-        raise ConfigError(f"GRIDWAREHOUSE_ALERT_EMAIL: {', '.join(bad)} is not an e-mail address")
+        raise ConfigError(f"{name}: {', '.join(bad)} is not an e-mail address")
     return addresses
 
 
-def _flag(raw: object, name: str) -> bool:
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "yes", "on"):
+def _flag(text: str, name: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
         return True
-    if text in ("0", "false", "no", "off"):
+    if value in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name}={raw!r}: use true or false")
+    raise ConfigError(f"{name}={text!r}: use true or false")
+
+
+# -- setting types: a type and the parser its values go through ------------------------------
+
+
+def _variable(info: ValidationInfo) -> str:
+    """The variable of the setting being checked (every message names it)."""
+    return str(Settings.model_fields[info.field_name or ""].validation_alias)
+
+
+def _checked(parse: Callable[[Any, str], Any], raw: Any, name: str) -> Any:
+    """`parse(raw, name)`, its ConfigError as the ValueError pydantic collects per field."""
+    try:
+        return parse(raw, name)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _raw(kind: Any, parse: Callable[[Any, str], Any]) -> Any:
+    """`kind`, its value (text, or a TOML value) put through `parse(value, variable)` first."""
+    return Annotated[kind, BeforeValidator(lambda raw, info: _checked(parse, raw, _variable(info)))]
+
+
+def _parsed(kind: Any, parse: Callable[[str, str], Any]) -> Any:
+    """`kind`, written as text: a TOML value is parsed as its text, as an environment one."""
+    return _raw(kind, lambda raw, name: parse(str(raw), name))
+
+
+def _numeric(kind: type, **bounds: Any) -> Any:
+    return _raw(kind, lambda raw, name: _number(raw, name, kind, **bounds))
+
+
+def _one_of(options: tuple[str, ...], normal: Callable[[str], str]) -> Any:
+    def parse(text: str, name: str) -> str:
+        if normal(text) not in options:
+            raise ConfigError(f"{name}={normal(text)!r}: use one of {', '.join(options)}")
+        return normal(text)
+
+    return _parsed(str, parse)
+
+
+def _matching(pattern: str, what: str) -> Any:
+    def parse(text: str, name: str) -> str:
+        if not re.match(pattern, text):
+            raise ConfigError(f"{name}={text!r} is not {what}")
+        return text
+
+    return _parsed(str, parse)
+
+
+def _each(
+    each: Each, kind: Any, parse: Callable[[Any, str], Any], defaults: Mapping[str, Any] = {}
+) -> Any:
+    """A mapping read by `each`, over `defaults`; each value parsed naming its own variable."""
+
+    def check(raw: Mapping[str, Any]) -> dict[str, Any]:
+        found = {key: _checked(parse, v, each.variable(key)) for key, v in raw.items()}
+        return {**defaults, **found}
+
+    return Annotated[Mapping[str, kind], each, BeforeValidator(check)]
+
+
+Target = _one_of(TARGETS, str.lower)
+LogLevel = _one_of(LOG_LEVELS, str.upper)
+Positive = _numeric(float, positive=True)
+NonNegative = _numeric(float, minimum=0)
+NonNegativeInt = _numeric(int, minimum=0)
+AtLeastOne = _numeric(int, minimum=1)
+Text = _parsed(str, lambda text, _: text)
+FilePath = _parsed(Path, lambda text, _: Path(text))
+Flag = _parsed(bool, _flag)
+Durations = _parsed(Mapping[str, timedelta], parse_durations)
+Duration = _parsed(timedelta, parse_duration)
+RunSources = _parsed(tuple[str, ...], _run_sources)
+RunEvery = _parsed(
+    Mapping[str, timedelta], lambda text, name: {**DEFAULT_RUN_EVERY, **parse_durations(text, name)}
+)
+WindowSizes = _parsed(Mapping[str, timedelta], lambda text, _: parse_window_overrides(text))
+Emails = Annotated[_parsed(tuple[str, ...], _emails), ENV_ONLY]
+Port = _raw(int, _port)
+IsoDate = _parsed(date, _iso_date)
+# DuckDB's memory_limit units (it refuses anything else, and percentages)
+MemorySize = _matching(
+    r"(?i)^\d+(\.\d+)?\s*(b|bytes|kb|mb|gb|tb|kib|mib|gib|tib)$", "a memory size like 512MB or 2GB"
+)
+_TOKEN = r"^[A-Za-z0-9_.~-]+$"  # a query parameter or header name
+ParamName = _matching(_TOKEN, "a query parameter name")
+HeaderName = _matching(_TOKEN, "a header name")
+BqLocation = _matching(_TOKEN, "a BigQuery location like EU")
+BqPrefix = _matching(r"^[A-Za-z0-9_]*$", "letters, digits and underscores")
+Host = _matching(
+    r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$", f"a host name like {IRIS_NAMESPACE}"
+)
+BaseUrls = _each(
+    Each(PREFIX + "{}_BASE_URL", tuple(DEFAULT_BASE_URLS)), str, _url, DEFAULT_BASE_URLS
+)
+Rates = _each(Each(PREFIX + "{}_REQUESTS_PER_S", tuple(DEFAULT_RATES)), float, _rate, DEFAULT_RATES)
+RunDatasets = _each(
+    Each(PREFIX + "RUN_{}_DATASETS", RUN_SOURCES), tuple[str, ...], lambda raw, _: _names(str(raw))
+)
+DnoBaseUrls = Annotated[_each(Each(PREFIX + "DNO_{}_BASE_URL"), str, _url), ENV_ONLY]
+Secrets = Annotated[_each(Each("{}", only=is_secret), str, _secret), ENV_ONLY]
+
+
+class Settings(BaseSettings):
+    """Resolved settings for one process (`load_settings` builds them)."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        # a field is read from GRIDWAREHOUSE_<FIELD> unless it names another variable
+        alias_generator=AliasGenerator(validation_alias=lambda field: PREFIX + field.upper()),
+        case_sensitive=True,
+        enable_decoding=False,  # lists are comma-separated text, never JSON
+        validate_default=False,  # a default is a value already; the parsers read text
+        extra="ignore",
+    )
+
+    target: Target = "duckdb"
+    data_dir: FilePath = Path("data")
+    duckdb_path: FilePath = Field(default_factory=lambda s: s["data_dir"] / "gridwarehouse.duckdb")
+    duckdb_memory_limit: MemorySize = "512MB"
+    log_level: LogLevel = "INFO"
+    log_dir: FilePath = Field(default_factory=lambda s: s["data_dir"] / "logs")
+    log_keep_days: AtLeastOne = 14
+    min_free_gb: NonNegative = 2.0
+    stale_after: Durations = {}
+    run_sources: RunSources = RUN_SOURCES
+    run_every: RunEvery = DEFAULT_RUN_EVERY
+    run_datasets: RunDatasets = {}
+    alert_email: Emails = ()
+    smtp_host: str | None = Field(None, validation_alias="SMTP_HOST")
+    smtp_port: Port = Field(587, validation_alias="SMTP_PORT")
+    smtp_user: str | None = Field(None, validation_alias="SMTP_USER")
+    smtp_from: str = Field("gridwarehouse@localhost", validation_alias="SMTP_FROM")
+    smtp_starttls: Flag = Field(True, validation_alias="SMTP_STARTTLS")
+    base_urls: BaseUrls = DEFAULT_BASE_URLS
+    http_timeout_s: Positive = 60.0
+    http_max_retries: NonNegativeInt = 5
+    http_backoff_base_s: NonNegative = 1.0
+    http_backoff_max_s: NonNegative = 60.0
+    http_retry_after_max_s: NonNegative = 300.0
+    bmrs_concurrency: AtLeastOne = 4
+    bmrs_requests_per_s: NonNegative = 10.0
+    # other sources' polite request rates (requests per second), e.g. NESO asks for <= 1/s
+    rates: Rates = DEFAULT_RATES
+    dno_base_urls: DnoBaseUrls = {}
+    bmrs_trailing_minutes: NonNegativeInt = 60
+    # incremental loads fetch again the failed/skipped windows that ended within this long
+    retry_lookback: Duration = timedelta(days=7)
+    bmrs_api_key_param: ParamName = "APIKey"
+    isone_api_key_header: HeaderName = "X-API-Key"
+    bmrs_windows: WindowSizes = {}
+    lock_timeout_s: NonNegative = 300.0
+    commit_rows: AtLeastOne = 250_000
+    commit_windows: AtLeastOne = 48
+    commit_seconds: Positive = 30.0
+    iris_namespace: Host = Field(IRIS_NAMESPACE, validation_alias="IRIS_NAMESPACE")
+    iris_client_id: str | None = Field(None, validation_alias="IRIS_CLIENT_ID")
+    iris_tenant_id: str | None = Field(None, validation_alias="IRIS_TENANT_ID")
+    iris_queue_name: str | None = Field(None, validation_alias="IRIS_QUEUE_NAME")
+    iris_secret_expires: IsoDate | None = Field(None, validation_alias="IRIS_CLIENT_SECRET_EXPIRES")
+    iris_batch_size: AtLeastOne = 100
+    iris_max_wait_s: Positive = 5.0
+    iris_flush_seconds: Positive = 10.0
+    iris_flush_messages: AtLeastOne = 2000
+    iris_backfill: Flag = True
+    bq_project: Text | None = None
+    bq_location: BqLocation = "EU"
+    bq_dataset_prefix: BqPrefix = ""
+    # every secret variable by name: never shown, never dumped (the logs' redactor reads them)
+    secrets: Secrets = Field(default_factory=dict, repr=False, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: Any
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """`Settings()` reads what `load_settings()` reads, after its own arguments."""
+        return (init_settings, *layers(settings_cls, None, Path.cwd(), is_secret))
+
+    @property
+    def pipelines_dir(self) -> Path:
+        return self.data_dir / "pipelines"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "warehouse.lock"
+
+    def base_url(self, source: str) -> str:
+        return self.base_urls[source].rstrip("/")
+
+    def secret(self, name: str) -> str | None:
+        return self.secrets.get(name) or None
+
+    def requests_per_s(self, source: str) -> float:
+        return self.bmrs_requests_per_s if source == "bmrs" else self.rates.get(source, 1.0)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed by code (not parsed again, as dataclasses.replace)."""
+        return self.model_copy(update=changes)
 
 
 def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
-    """Resolve settings: environment wins over `.env`, which wins over `gridwarehouse.toml`."""
-    cwd = cwd or Path.cwd()
-    environ = dict(_read_dotenv(cwd / ".env"))
-    environ.update(os.environ if env is None else env)
-    toml_path = Path(environ.get("GRIDWAREHOUSE_CONFIG") or cwd / "gridwarehouse.toml")
-    if environ.get("GRIDWAREHOUSE_CONFIG") and not toml_path.is_file():
-        raise ConfigError(f"GRIDWAREHOUSE_CONFIG={str(toml_path)!r}: no such file")
-    file_values = _read_toml(toml_path)
-
-    def get(name: str, default: object = None) -> object:
-        full = f"GRIDWAREHOUSE_{name}"
-        if environ.get(full) not in (None, ""):
-            return environ[full]
-        return file_values.get(name, default)
-
-    target = str(get("TARGET", "duckdb")).lower()
-    if target not in TARGETS:
-        raise ConfigError(f"GRIDWAREHOUSE_TARGET={target!r}: use one of {', '.join(TARGETS)}")
-    log_level = str(get("LOG_LEVEL", "INFO")).upper()
-    if log_level not in LOG_LEVELS:
-        raise ConfigError(
-            f"GRIDWAREHOUSE_LOG_LEVEL={log_level!r}: use one of {', '.join(LOG_LEVELS)}"
-        )
-
-    data_dir = Path(str(get("DATA_DIR", "data")))
-    duckdb_path = Path(str(get("DUCKDB_PATH", data_dir / "gridwarehouse.duckdb")))
-    base_urls = {
-        source: str(get(f"{source.upper()}_BASE_URL", url)).rstrip("/")
-        for source, url in DEFAULT_BASE_URLS.items()
-    }
-    for source, url in base_urls.items():
-        _check_url(f"GRIDWAREHOUSE_{source.upper()}_BASE_URL", url)
-
-    def num(name: str, default: float, kind: type, **bounds: Any) -> float | int:
-        return _number(get(name, default), f"GRIDWAREHOUSE_{name}", kind, **bounds)
-
-    def text(name: str, default: str, pattern: re.Pattern[str], what: str) -> str:
-        return _matching(f"GRIDWAREHOUSE_{name}", str(get(name, default)), pattern, what)
-
-    secrets = {
-        name: value
-        for name, value in environ.items()
-        if value and (name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES))
-    }
-    if secrets.get("GRIDWAREHOUSE_ALERT_WEBHOOK"):
-        _check_url(
-            "GRIDWAREHOUSE_ALERT_WEBHOOK", secrets["GRIDWAREHOUSE_ALERT_WEBHOOK"], shown="(hidden)"
-        )
-    rates = {
-        source: float(num(f"{source.upper()}_REQUESTS_PER_S", rate, float, minimum=0))
-        for source, rate in DEFAULT_RATES.items()
-    }
-    dno_base_urls = {
-        key.removeprefix("GRIDWAREHOUSE_DNO_").removesuffix("_BASE_URL"): _check_url(
-            key, value.rstrip("/")
-        )
-        for key, value in environ.items()
-        if key.startswith("GRIDWAREHOUSE_DNO_") and key.endswith("_BASE_URL") and value
-    }
-    return Settings(
-        target=target,
-        data_dir=data_dir,
-        duckdb_path=duckdb_path,
-        duckdb_memory_limit=text(
-            "DUCKDB_MEMORY_LIMIT", "512MB", _MEMORY, "a memory size like 512MB or 2GB"
-        ),
-        log_level=log_level,
-        log_dir=Path(str(get("LOG_DIR", data_dir / "logs"))),
-        log_keep_days=int(num("LOG_KEEP_DAYS", 14, int, minimum=1)),
-        min_free_gb=float(num("MIN_FREE_GB", 2.0, float, minimum=0)),
-        stale_after=parse_durations(str(get("STALE_AFTER", "") or ""), "GRIDWAREHOUSE_STALE_AFTER"),
-        run_sources=_run_sources(str(get("RUN_SOURCES", ",".join(RUN_SOURCES)))),
-        run_every={
-            **DEFAULT_RUN_EVERY,
-            **parse_durations(str(get("RUN_EVERY", "") or ""), "GRIDWAREHOUSE_RUN_EVERY"),
-        },
-        run_datasets={
-            source: _names(str(get(f"RUN_{source.upper()}_DATASETS")))
-            for source in RUN_SOURCES
-            if get(f"RUN_{source.upper()}_DATASETS")
-        },
-        alert_email=_emails(str(environ.get("GRIDWAREHOUSE_ALERT_EMAIL") or "")),
-        smtp_host=environ.get("SMTP_HOST") or None,
-        smtp_port=int(_port(environ.get("SMTP_PORT") or 587)),
-        smtp_user=environ.get("SMTP_USER") or None,
-        smtp_from=environ.get("SMTP_FROM") or "gridwarehouse@localhost",
-        smtp_starttls=_flag(environ.get("SMTP_STARTTLS") or "true", "SMTP_STARTTLS"),
-        base_urls=base_urls,
-        http_timeout_s=float(num("HTTP_TIMEOUT_S", 60, float, positive=True)),
-        http_max_retries=int(num("HTTP_MAX_RETRIES", 5, int, minimum=0)),
-        http_backoff_base_s=float(num("HTTP_BACKOFF_BASE_S", 1.0, float, minimum=0)),
-        http_backoff_max_s=float(num("HTTP_BACKOFF_MAX_S", 60.0, float, minimum=0)),
-        http_retry_after_max_s=float(num("HTTP_RETRY_AFTER_MAX_S", 300.0, float, minimum=0)),
-        bmrs_concurrency=int(num("BMRS_CONCURRENCY", 4, int, minimum=1)),
-        bmrs_requests_per_s=float(num("BMRS_REQUESTS_PER_S", 10.0, float, minimum=0)),
-        rates=rates,
-        dno_base_urls=dno_base_urls,
-        bmrs_trailing_minutes=int(num("BMRS_TRAILING_MINUTES", 60, int, minimum=0)),
-        retry_lookback=parse_duration(
-            str(get("RETRY_LOOKBACK", "7d")), "GRIDWAREHOUSE_RETRY_LOOKBACK"
-        ),
-        bmrs_api_key_param=text("BMRS_API_KEY_PARAM", "APIKey", _TOKEN, "a query parameter name"),
-        isone_api_key_header=text("ISONE_API_KEY_HEADER", "X-API-Key", _TOKEN, "a header name"),
-        bmrs_windows=parse_window_overrides(str(get("BMRS_WINDOWS", "") or "")),
-        lock_timeout_s=float(num("LOCK_TIMEOUT_S", 300, float, minimum=0)),
-        commit_rows=int(num("COMMIT_ROWS", 250_000, int, minimum=1)),
-        commit_windows=int(num("COMMIT_WINDOWS", 48, int, minimum=1)),
-        commit_seconds=float(num("COMMIT_SECONDS", 30.0, float, positive=True)),
-        iris_namespace=_matching(
-            "IRIS_NAMESPACE",
-            str(environ.get("IRIS_NAMESPACE") or "elexon-insights-iris.servicebus.windows.net"),
-            _HOST,
-            "a host name like elexon-insights-iris.servicebus.windows.net",
-        ),
-        iris_client_id=environ.get("IRIS_CLIENT_ID") or None,
-        iris_tenant_id=environ.get("IRIS_TENANT_ID") or None,
-        iris_queue_name=environ.get("IRIS_QUEUE_NAME") or None,
-        iris_secret_expires=_iso_date(environ.get("IRIS_CLIENT_SECRET_EXPIRES")),
-        iris_batch_size=int(num("IRIS_BATCH_SIZE", 100, int, minimum=1)),
-        iris_max_wait_s=float(num("IRIS_MAX_WAIT_S", 5.0, float, positive=True)),
-        iris_flush_seconds=float(num("IRIS_FLUSH_SECONDS", 10.0, float, positive=True)),
-        iris_flush_messages=int(num("IRIS_FLUSH_MESSAGES", 2000, int, minimum=1)),
-        iris_backfill=_flag(get("IRIS_BACKFILL", "true"), "GRIDWAREHOUSE_IRIS_BACKFILL"),
-        bq_project=(str(get("BQ_PROJECT")) if get("BQ_PROJECT") else None),
-        bq_location=text("BQ_LOCATION", "EU", _TOKEN, "a BigQuery location like EU"),
-        bq_dataset_prefix=text(
-            "BQ_DATASET_PREFIX", "", _BQ_PREFIX, "letters, digits and underscores"
-        ),
-        secrets=secrets,
-    )
-
-
-def _port(raw: object) -> int:
-    port = int(_number(raw, "SMTP_PORT", int))
-    if not 0 < port < 65536:
-        raise ConfigError(f"SMTP_PORT={raw!r} is not a port number (1-65535)")
-    return port
-
-
-def _run_sources(text: str) -> tuple[str, ...]:
-    names = tuple(n.lower() for n in _names(text))
-    unknown = [n for n in names if n not in RUN_SOURCES]
-    if unknown:
-        raise ConfigError(
-            f"GRIDWAREHOUSE_RUN_SOURCES names {', '.join(unknown)}: use {', '.join(RUN_SOURCES)}"
-        )
-    return names
+    """Resolve settings: environment wins over `.env`, which wins over `gridwarehouse.toml`;
+    malformed ones are one ConfigError, on one line, naming each variable."""
+    sources = layers(Settings, env, cwd or Path.cwd(), is_secret)
+    try:
+        return Settings(_build_sources=(sources, {}))
+    except ValidationError as exc:
+        raise ConfigError(one_line(exc)) from None
