@@ -31,6 +31,8 @@ DOC = ROOT / "docs" / "dlt-sources.md"
 SECRET = "s20dKEY987secret"
 FUELHH = RECORDED / "bmrs" / "FUELHH" / "fuelhh_2025-02-06_sp2-11_derived_from_csv.json"
 FUELHH_PATH = "/bmrs/datasets/FUELHH/stream"
+BOALF = RECORDED / "bmrs" / "BOALF" / "boalf_stream_2024-05-01.json"
+BOALF_SPLIT = "2024-05-01T23:30:00Z"
 ISONE_DAY2_PATH = "/isone/api/v1.1/hourlysysload/day/20240310"
 NESO_CSV = RECORDED / "neso" / "historic_demand" / "historic_demand_year_2023.csv"
 NESO_DOWNLOAD = (
@@ -202,6 +204,31 @@ def test_bmrs_later_end_asks_only_for_the_new_settlement_day(user_dir, server):
     day = f"{FUELHH_PATH}?settlementDateFrom=2025-02-07&settlementDateTo=2025-02-07"
     assert asked == [f"{day}&APIKey={SECRET}"]  # the key goes to the API, in no message
     assert table_rows(user_dir, "bmrs", "fuelhh") == 200  # nothing recorded for the 7th
+
+
+def test_bmrs_publish_time_windows_resume_from_the_last_window_end(user_dir, server):
+    """BOALF is asked for by `timeFrom` windows: its cursor; a later end asks only the rest."""
+    from loaders.sources.bmrs import bmrs_source
+
+    pipeline = run_example("bmrs")
+    recorded = orjson.loads(BOALF.read_bytes())
+    keys = {(r["nationalGridBmUnit"], r["acceptanceNumber"], r["timeFrom"]) for r in recorded}
+    first = pipeline.run(bmrs_source(datasets=["BOALF"], start="2024-05-01", end=BOALF_SPLIT))
+    assert not first.has_failed_jobs
+    # the API's `to` is inclusive, as the replay server's: the split instant comes in both runs
+    before = {k for k in keys if k[2] <= BOALF_SPLIT}
+    assert table_rows(user_dir, "bmrs", "boalf") == len(before) > 0
+
+    def rest() -> Any:
+        return pipeline.run(bmrs_source(datasets=["BOALF"], start="2024-05-01", end="2024-05-02"))
+
+    asked = requests_during(server, rest)
+    assert [a.split("&APIKey=")[0] for a in asked] == [
+        "/bmrs/datasets/BOALF/stream?from=2024-05-01T23%3A30%3A00Z&to=2024-05-02T00%3A00%3A00Z"
+    ]
+    assert table_rows(user_dir, "bmrs", "boalf") == len(keys) == 1000
+    state = pipeline.state["sources"]["bmrs"]["resources"]["boalf"]["incremental"]["time_from"]
+    assert state["last_value"] == datetime.fromisoformat(max(k[2] for k in keys))
 
 
 def test_bmrs_start_before_what_was_loaded_is_refused_not_skipped(user_dir):
