@@ -92,17 +92,39 @@ def covered_windows(
     fetcher: Fetcher,
     start: datetime,
     *,
+    cursor: str | None = None,
     name: Callable[[Task], str] = lambda task: task.dataset,
     end_of: Callable[[Task], datetime | None] = lambda task: task.window.end,
 ) -> Iterator[Any]:
     """Each planned window's rows in order, marking it covered (up to `end_of` it, under
-    `name`) in the resource state once its rows are handed over; a window that fails raises."""
+    `name`) in the resource state once its rows are handed over; a window that fails raises,
+    and so does one holding rows behind the `cursor`, which dlt would otherwise drop."""
     state = dlt.current.resource_state()
+    floor = state.get("incremental", {}).get(cursor or "", {}).get("last_value")
     for task in tasks:
-        yield from tables_of(fetcher, task)
+        for table in tables_of(fetcher, task):
+            if floor is not None and cursor is not None:
+                refuse_rows_behind(table, cursor, floor, task)
+            yield table
         end = end_of(task)
         assert end is not None
         mark_covered(state, name(task), start, end)
+
+
+def refuse_rows_behind(table: Any, cursor: str, floor: Any, task: Task) -> None:
+    """A window's rows must all lie at or after the cursor's last value: dlt's incremental
+    filter would silently drop any before it, and the window would load short."""
+    import pyarrow.compute as pc
+
+    if cursor not in table.column_names:
+        return
+    earliest = pc.min(table.column(cursor)).as_py()
+    if earliest is not None and earliest < floor:
+        raise SourceError(
+            f"{task.dataset} {task.window.label()}: a row has {cursor} {earliest}, before "
+            f"the {floor} already loaded; dlt's cursor would drop it, so the run stops. "
+            "Load this range with a new pipeline."
+        )
 
 
 def incremental(cursor: str | None, initial: datetime | date) -> Any:

@@ -150,6 +150,14 @@ def isone_records(kind: str, day: str, root: tuple[str, str]) -> list[dict[str, 
     return body[root[0]][root[1]]
 
 
+def isone_records_at(
+    kind: str, day: str, location: str, root: tuple[str, str]
+) -> list[dict[str, Any]]:
+    [path] = (RECORDED / "isone" / kind).glob(f"*{day}*{location}*.json")
+    body = json.loads(path.read_text())
+    return body[root[0]][root[1]]
+
+
 def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -229,6 +237,21 @@ def test_bmrs_publish_time_windows_resume_from_the_last_window_end(user_dir, ser
     assert table_rows(user_dir, "bmrs", "boalf") == len(keys) == 1000
     state = pipeline.state["sources"]["bmrs"]["resources"]["boalf"]["incremental"]["time_from"]
     assert state["last_value"] == datetime.fromisoformat(max(k[2] for k in keys))
+
+
+def test_bmrs_rows_behind_the_cursor_fail_the_run_instead_of_being_dropped(user_dir, server):
+    """A body for the next window holding rows of the window already loaded (the real BOALF
+    body served again: a synthetic fault) would be filtered out by dlt's cursor, and the
+    window would load short; the run fails instead."""
+    from loaders.sources.bmrs import bmrs_source
+
+    pipeline = run_example("bmrs")
+    pipeline.run(bmrs_source(datasets=["BOALF"], start="2024-05-01", end="2024-05-02"))
+    server.state.inject("/bmrs/datasets/BOALF/stream", [Fault(status=200, body=BOALF.read_bytes())])
+    with pytest.raises(PipelineStepFailed) as failed:
+        pipeline.run(bmrs_source(datasets=["BOALF"], start="2024-05-01", end="2024-05-03"))
+    assert "dlt's cursor would drop it" in str(failed.value)
+    assert table_rows(user_dir, "bmrs", "boalf") == 1000
 
 
 def test_bmrs_start_before_what_was_loaded_is_refused_not_skipped(user_dir):
@@ -367,6 +390,34 @@ def test_isone_example_loads_every_recorded_key_and_a_second_run_asks_for_nothin
     assert table_rows(user_dir, "isone", "hourly_system_load") == 47
     state = pipeline.state["sources"]["isone"]["resources"]["hourly_system_load"]
     assert "begin_date" in state["incremental"]
+
+
+def test_isone_location_added_later_loads_its_days_from_start(user_dir, server):
+    """Each location keeps its own cursor: one added later is not behind another's."""
+    from loaders.sources.isone import isone_source
+
+    pipeline = run_example("isone")
+    days = {"start": "2024-03-09", "end": "2024-03-11"}
+    pipeline.run(isone_source(datasets=["da_hourly_demand"], locations=["4001"], **days))
+    asked = requests_during(
+        server,
+        lambda: pipeline.run(
+            isone_source(datasets=["da_hourly_demand"], locations=["4001", "4002"], **days)
+        ),
+    )
+    assert sorted(asked) == [
+        "/isone/api/v1.1/dayaheadhourlydemand/day/20240309/location/4002",
+        "/isone/api/v1.1/dayaheadhourlydemand/day/20240310/location/4002",
+    ]
+    root = ("HourlyDaDemands", "HourlyDaDemand")
+    keys = {
+        (instant(r["BeginDate"]), r["Location"]["@LocId"])
+        for day in ("20240309", "20240310")
+        for location in ("4001", "4002")
+        for r in isone_records_at("dayaheadhourlydemand", day, location, root)
+    }
+    rows = query(user_dir, "isone", "select begin_date, loc_id from raw_isone.da_hourly_demand")
+    assert len(rows) == len(keys) and set(rows) == keys
 
 
 def test_isone_cut_second_day_fails_the_run_and_loads_neither_day(user_dir, server):

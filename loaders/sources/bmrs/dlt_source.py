@@ -128,7 +128,7 @@ def _windows(adapter: BmrsAdapter, endpoint: Endpoint, start: datetime, end: dat
         return
     # coverage is kept in the terms the next run plans from: a settlement day's UTC midnights
     end_of = _day_end if by_settlement_day(endpoint) else (lambda task: task.window.end)
-    yield from covered_windows(tasks, adapter, begin, end_of=end_of)
+    yield from covered_windows(tasks, adapter, begin, cursor=cursor_column(endpoint), end_of=end_of)
 
 
 def _day_end(task: Task) -> datetime:

@@ -13,6 +13,7 @@ the shared rate limiter, the circuit breaker, credentials) and conversion are th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -51,36 +52,43 @@ def isone_source(
     chosen = resolve(adapter.config, list(datasets), False)
     only = check_locations(chosen, locations) if locations else ()
     for dataset in chosen:
-        yield dataset_resource(adapter, dataset, only, start, end)
+        if dataset.backfillable:
+            if start is None:
+                raise ValueError(f"{dataset.name} is loaded by market day: give a start")
+            # one resource per location: each keeps its own cursor, so a location added
+            # later starts from `start` instead of behind another location's cursor
+            for name in dataset.load_names(only):
+                yield day_resource(adapter, dataset, name, as_utc(start), end)
+        else:
+            yield _resource(_polls(adapter, dataset.load_names(only)), dataset, dataset.name)
 
 
-def dataset_resource(
+def day_resource(
     adapter: IsoneAdapter,
     dataset: Dataset,
-    locations: tuple[str, ...],
-    start: datetime | date | str | None,
+    name: str,
+    start: datetime,
     end: datetime | date | str | None,
 ) -> Any:
-    """The dlt resource of one dataset, with its key, write disposition and cursor."""
-    names = dataset.load_names(locations)
-    if dataset.backfillable:
-        if start is None:
-            raise ValueError(f"{dataset.name} is loaded by market day: give a start")
-        data = _days(adapter, dataset, names, as_utc(start), as_utc(end or datetime.now(UTC)))
-    else:
-        data = _polls(adapter, names)
-    resource = dlt.resource(
+    """The resource of one day dataset (at one location), with its cursor on the time column."""
+    cursor = cursor_column(dataset)
+    days = _days(adapter, dataset, name, start, as_utc(end or datetime.now(UTC)), cursor)
+    resource = _resource(days, dataset, name)
+    if cursor is not None:
+        resource.apply_hints(incremental=incremental(cursor, start))
+    return resource
+
+
+def _resource(data: Iterator[Any], dataset: Dataset, name: str) -> Any:
+    """A resource merging on the dataset's natural key into its table."""
+    return dlt.resource(
         data,
-        name=dataset.name,
+        name=re.sub(r"\W+", "_", name).lower(),
         table_name=dataset.table,
         write_disposition=MERGE,
         primary_key=key_columns(dataset.keys) if dataset.keys else "_natural_key",
         max_table_nesting=0,
     )
-    cursor = cursor_column(dataset)
-    if dataset.backfillable and cursor is not None and start is not None:
-        resource.apply_hints(incremental=incremental(cursor, as_utc(start)))
-    return resource
 
 
 def cursor_column(dataset: Dataset) -> str | None:
@@ -91,19 +99,22 @@ def cursor_column(dataset: Dataset) -> str | None:
 
 
 def _days(
-    adapter: IsoneAdapter, dataset: Dataset, names: list[str], start: datetime, end: datetime
+    adapter: IsoneAdapter,
+    dataset: Dataset,
+    name: str,
+    start: datetime,
+    end: datetime,
+    cursor: str | None,
 ) -> Iterator[Any]:
-    """Each location's ended market days not loaded yet, in order; a day that fails (or comes
-    back empty once ended, or is skipped by an open breaker) fails the run."""
+    """The ended market days not loaded yet, in order; a day that fails (or comes back empty
+    once ended, or is skipped by an open breaker) fails the run."""
     today = datetime.combine(market_day(datetime.now(UTC)), time(), UTC)
     end = min(end, today)  # a day in progress would be loaded again: only ended days
-    state = dlt.current.resource_state()
-    for name in names:
-        begin = resume_start(state, name, start)
-        if begin >= end:
-            continue
-        tasks = [t for t in range_tasks([dataset], begin, end) if t.dataset == name]
-        yield from covered_windows(tasks, adapter, begin, end_of=_day_end)
+    begin = resume_start(dlt.current.resource_state(), name, start)
+    if begin >= end:
+        return
+    tasks = [t for t in range_tasks([dataset], begin, end) if t.dataset == name]
+    yield from covered_windows(tasks, adapter, begin, cursor=cursor, end_of=_day_end)
 
 
 def _day_end(task: Task) -> datetime:
