@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import dlt
 import duckdb
 import orjson
 import pytest
@@ -426,6 +427,11 @@ def test_isone_cut_second_day_fails_the_run_and_loads_neither_day(user_dir, serv
     with pytest.raises(PipelineStepFailed):
         run_example("isone")
     assert table_rows(user_dir, "isone", "hourly_system_load") == 0  # not even 9 March
+    failed = dlt.attach(pipeline_name="isone")
+    assert not failed.has_pending_data  # 9 March's rows are not left to load on the next run
+    assert "covered" not in failed.state.get("sources", {}).get("isone", {}).get(
+        "resources", {}
+    ).get("hourly_system_load", {})
     server.state.faults.pop(ISONE_DAY2_PATH, None)
 
 
@@ -434,7 +440,6 @@ def test_isone_cut_second_day_fails_the_run_and_loads_neither_day(user_dir, serv
 
 @pytest.mark.bigquery
 def test_bmrs_example_loads_into_bigquery(user_dir, server, emulator, monkeypatch):  # noqa: F811
-    import dlt
     from dlt.common.configuration.specs import GcpServiceAccountCredentials
     from dlt.common.configuration.specs.gcp_credentials import GcpDefaultCredentials
     from google.auth.credentials import AnonymousCredentials
