@@ -29,7 +29,7 @@ from loaders.common.dlt_sources import (
 from loaders.common.engine import Task, Window
 from loaders.common.timeutil import floor_to
 from loaders.settings import Settings
-from loaders.sources.bmrs.catalogue import SNAPSHOT, Endpoint
+from loaders.sources.bmrs.catalogue import DATE, PATH_DATE, SNAPSHOT, Endpoint
 from loaders.sources.bmrs.plan import resolve_datasets
 from loaders.sources.bmrs.source import BmrsAdapter
 from loaders.sources.bmrs.windows import DAY, plan_windows, settlement_day_tasks
@@ -80,8 +80,8 @@ def dataset_resource(
     cursor = cursor_column(endpoint)
     if cursor is not None and start is not None:
         initial: datetime | date = as_utc(start)
-        if cursor == "settlement_date":
-            initial = as_utc(start).date()
+        if _is_date(endpoint, cursor):
+            initial = initial.date()
         resource.apply_hints(incremental=incremental(cursor, initial))
     return resource
 
@@ -109,6 +109,12 @@ def cursor_column(endpoint: Endpoint) -> str | None:
     return key_columns([field])[0] if field else None
 
 
+def _is_date(endpoint: Endpoint, cursor: str) -> bool:
+    """Whether the cursor column holds dates (settlement dates), not instants."""
+    types = {key_columns([f.name])[0]: f.type for f in endpoint.fields}
+    return cursor == key_columns([SETTLEMENT_DATE])[0] or types.get(cursor) == "date"
+
+
 def _windows(adapter: BmrsAdapter, endpoint: Endpoint, start: datetime, end: datetime) -> Any:
     """Windows from where the last run ended (or `start`) to `end`, none reaching past what is
     published: only whole settlement days that have ended, only half hours that have ended."""
@@ -119,7 +125,9 @@ def _windows(adapter: BmrsAdapter, endpoint: Endpoint, start: datetime, end: dat
         begin, end = floor_to(begin, DAY), min(_ceil_day(end), floor_to(now, DAY))
         tasks = settlement_day_tasks(endpoint, begin, end) if begin < end else []
     else:
-        end = min(end, floor_to(now, HALF_HOUR) + endpoint.horizon)
+        # a whole-day window asked for before its day ends would be marked loaded short
+        step = DAY if endpoint.window in (DATE, PATH_DATE) else HALF_HOUR
+        end = min(end, floor_to(now, step) + endpoint.horizon)
         windows = plan_windows(endpoint, begin, end) if begin < end else []
         tasks = [Task(endpoint.name, w) for w in windows]
     if not resumable:
