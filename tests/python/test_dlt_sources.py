@@ -289,6 +289,8 @@ def test_bmrs_cut_body_fails_the_run_and_loads_nothing(user_dir, server):
     assert "the body was cut off" in message
     assert SECRET not in message
     assert table_rows(user_dir, "bmrs", "fuelhh") == 0
+    stored = [f for f in (user_dir / "dlt").rglob("*") if f.is_file()]  # state, trace, packages
+    assert stored and not [f for f in stored if SECRET.encode() in f.read_bytes()]
 
     run_example("bmrs")  # the failed day was not marked loaded: asked again, and whole
     assert table_rows(user_dir, "bmrs", "fuelhh") == 200
