@@ -31,8 +31,8 @@ $(EMULATOR_VENV)/bin/python: tests/bigquery/emulator-requirements.txt .uv-bootst
 	$(UV) pip install -q --python $(EMULATOR_VENV)/bin/python -r tests/bigquery/emulator-requirements.txt
 	@touch $@
 
-test-bigquery: install $(EMULATOR_VENV)/bin/python  ## BigQuery parity: the marts on a local emulator vs DuckDB
-	EMULATOR_PYTHON=$(abspath $(EMULATOR_VENV))/bin/python $(RUN) pytest -m bigquery tests/python/test_bigquery_parity.py
+test-bigquery: install $(EMULATOR_VENV)/bin/python  ## BigQuery parity: the marts on a local emulator vs DuckDB, and the dlt-source example
+	EMULATOR_PYTHON=$(abspath $(EMULATOR_VENV))/bin/python $(RUN) pytest -m bigquery tests/python/test_bigquery_parity.py tests/python/test_dlt_sources.py
 
 test-fast: install  ## unit and recorded-data tests, on 2 cores (pytest-xdist): a few minutes
 	$(RUN) pytest -n 2 -v --durations=10 -m "not slow and not bigquery"

@@ -142,12 +142,14 @@ def csv_array(text: str, *, upper: bool = False) -> bytes:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, [])
     names = [h.strip().upper() if upper else h.strip() for h in header]
+    rows = [row for row in reader if row]
+    if rows and len(rows[-1]) < len(names):
+        # a file cut mid-row: its other rows would land as if the file were whole
+        raise ValueError(
+            f"its last row has {len(rows[-1])} of {len(names)} fields: the file was cut off"
+        )
     return orjson.dumps(
-        [
-            {n: (v if v != "" else None) for n, v in zip(names, row, strict=False)}
-            for row in reader
-            if row
-        ]
+        [{n: (v if v != "" else None) for n, v in zip(names, row, strict=False)} for row in rows]
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +32,7 @@ from loaders.sources.bmrs.catalogue import (
     Endpoint,
     load_catalogue,
 )
-from loaders.sources.bmrs.windows import by_settlement_date, plan_windows, request_for
+from loaders.sources.bmrs.windows import by_settlement_date, request_for
 
 log = logging.getLogger(__name__)
 
@@ -209,29 +208,3 @@ def make_client(settings: Settings) -> HttpClient:
         keys=KeyRing((settings.secret("BMRS_API_KEYS") or "").split(",")),
         key_param=settings.bmrs_api_key_param,
     )
-
-
-@dlt.source(name="bmrs", max_table_nesting=0)
-def bmrs(
-    datasets: Sequence[str], start: datetime, end: datetime, settings: Settings | None = None
-) -> Any:
-    """Standalone dlt source: every window of each dataset in [start, end), for your own pipeline.
-
-    The `gridwarehouse` CLI goes through the engine instead (concurrency, load log, checkpoints),
-    but both use the same endpoints, requests, record conversion and resource hints.
-    """
-    from loaders.settings import load_settings
-
-    adapter = BmrsAdapter(settings or load_settings())
-    for name in datasets:
-        endpoint = adapter.catalogue.get(name)
-
-        def tables(endpoint: Endpoint = endpoint) -> Iterator[pa.Table]:
-            for window in plan_windows(endpoint, start, end):
-                result = adapter.fetch(Task(endpoint.name, window))
-                if result.status == "failed":
-                    raise SourceError(result.error or "failed")
-                if result.table is not None:
-                    yield result.table
-
-        yield dataset_resource(endpoint, tables())
