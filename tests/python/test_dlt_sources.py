@@ -61,6 +61,13 @@ def doc_example(source: str) -> str:
     return found.group(1)
 
 
+def test_the_readme_shows_the_tested_bmrs_example() -> None:
+    """The README's dlt example is the one these tests run from docs/dlt-sources.md."""
+    readme = (DOC.parents[1] / "README.md").read_text()
+    found = re.search(r"<!-- example: bmrs -->\s*```python\n(.*?)```", readme, re.DOTALL)
+    assert found and found.group(1) == doc_example("bmrs")
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[ReplayServer]:
     with ReplayServer() as replay:  # its own: the faults injected here stay here
