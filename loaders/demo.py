@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import sys
@@ -27,12 +28,13 @@ from loaders.commands import load, run_bmrs
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
 from loaders.common.engine import RunSummary
 from loaders.common.summary import summary_lines
+from loaders.common.warehouse import connect_duckdb
 from loaders.progress import Steps
 from loaders.settings import Settings, load_settings
 from loaders.sources.base import LoadRequest
 from loaders.sources.bmrs.catalogue import load_catalogue
 from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
-from loaders.testing.replay import ReplayServer
+from loaders.testing.replay import ReplayServer, replay_base_urls
 
 # The recorded days (see tests/data/recorded/bmrs/README.md), and what was recorded on them.
 DEMO_FROM = datetime(2024, 5, 1, tzinfo=UTC)
@@ -103,13 +105,7 @@ def _replay_settings(base: Settings, replay: ReplayServer) -> Settings:
     return dataclasses.replace(
         base,
         target="duckdb",
-        base_urls={
-            **base.base_urls,
-            "bmrs": replay.base_url("bmrs"),
-            "neso": replay.base_url("neso") + "/api/3/action",
-            "isone": replay.base_url("isone") + "/api/v1.1",
-            "isone_www": replay.base_url("isone") + "/www",
-        },
+        base_urls={**base.base_urls, **replay_base_urls(replay)},
         dno_base_urls={"UKPN": replay.base_url("dno") + "/ukpn"},
         bmrs_requests_per_s=0.0,  # a local replay needs no politeness limit
         rates={source: 0.0 for source in base.rates},
@@ -257,8 +253,6 @@ def _shown(path: Path) -> str:
 
 
 def _table_counts(settings: Settings) -> list[tuple[str, str, int]]:
-    from loaders.common.warehouse import connect_duckdb
-
     con = connect_duckdb(settings, read_only=True)
     try:
         tables = con.execute(
@@ -318,8 +312,6 @@ def _report_empty_marts(empty: list[str]) -> None:
 
 def _marts_filled_by() -> dict[str, str]:
     """Mart name -> meta.filled_by, from the manifest `dbt build` just wrote."""
-    import json
-
     target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
     manifest = target / "manifest.json"
     if not manifest.is_file():

@@ -67,6 +67,8 @@ class Source(Protocol):
     in_status: bool  # `status` lists its load-log datasets
     takes_locations: bool
     takes_files: bool
+    # base-URL setting -> path under the replay server's /<name> prefix (tests, the demo)
+    replay_paths: dict[str, str]
 
     def available(self, settings: Settings) -> bool: ...
     def catalogue(self, settings: Settings) -> list[DatasetInfo]: ...
@@ -90,6 +92,7 @@ class BaseSource:
     in_status = True
     takes_locations = False
     takes_files = False
+    replay_paths: dict[str, str] = {}  # noqa: RUF012 (a class default, never mutated)
 
     def available(self, settings: Settings) -> bool:
         return True

@@ -56,6 +56,7 @@ class BmrsSource(BaseSource):
     name = SOURCE
     title = "BMRS (Elexon Insights API)"
     stale_after = timedelta(hours=2)
+    replay_paths = {"bmrs": ""}  # noqa: RUF012
 
     def plan_load(self, settings: Settings, request: LoadRequest) -> Plan:
         """A range, or incrementally from the load log."""

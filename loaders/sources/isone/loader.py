@@ -50,6 +50,7 @@ class IsoneSource(BaseSource):
     name = SOURCE
     title = "ISO New England"
     stale_after = timedelta(hours=3)
+    replay_paths = {"isone": "/api/v1.1", "isone_www": "/www"}  # noqa: RUF012
     takes_locations = True
 
     def plan_load(self, settings: Settings, request: LoadRequest) -> Plan:

@@ -17,6 +17,7 @@ class NesoSource(BaseSource):
     name = SOURCE
     title = "NESO data portal"
     stale_after = timedelta(days=2)
+    replay_paths = {"neso": "/api/3/action"}  # noqa: RUF012
 
     def plan_load(self, settings: Settings, request: LoadRequest) -> Plan:
         """Every resource of the datasets asked for that is new or changed (all with --force)."""
