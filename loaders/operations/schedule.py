@@ -29,17 +29,7 @@ from loaders.operations.alerts import check_and_send
 from loaders.settings import Settings, parse_duration
 from loaders.sources import registry
 
-# mark_built and project_fingerprint moved to loaders.common.dbt; imported from here by scripts
-__all__ = ["mark_built", "project_fingerprint", "run_cycle", "schedule", "scheduled_datasets"]
-
 log = logging.getLogger(__name__)
-
-
-# -- what is scheduled -----------------------------------------------------------------------
-
-
-enabled_sources = registry.enabled
-scheduled_datasets = registry.scheduled_datasets
 
 
 # -- the cycle --------------------------------------------------------------------------------
@@ -122,7 +112,7 @@ def due_sources(
 ) -> tuple[list[str], list[str]]:
     """(due, not yet due) among the enabled sources, by each source's cadence."""
     due, waiting = [], []
-    for source in enabled_sources(settings):
+    for source in registry.enabled(settings):
         last = state.get(source)
         every = settings.run_every.get(source, timedelta(minutes=15))
         # a little slack, so a 15-minute cron whose runs start a few seconds early still runs
@@ -135,7 +125,7 @@ def due_sources(
 
 def run_cycle(settings: Settings, *, force: bool = False, build: bool = True) -> int:
     """`gridwarehouse run`: one cycle; exit 0, or 1 when a load or the build failed."""
-    scheduled_datasets(settings)  # a RUN_<SOURCE>_DATASETS naming nothing real: exit 2 now
+    registry.scheduled_datasets(settings)  # a RUN_<SOURCE>_DATASETS naming nothing real: exit 2 now
     try:
         with cycle_lock(settings):
             result = _cycle(settings, force=force, build=build)

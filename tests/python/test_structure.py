@@ -274,3 +274,25 @@ def test_no_source_is_chosen_by_name_outside_the_registry_and_its_own_folder():
         for branch in source_branches(path, names)
     ]
     assert not found, "\n".join(found)
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+
+def test_every_loadable_source_describes_its_datasets_and_is_a_cli_choice(tmp_path):
+    """Each registered source: a catalogue whose datasets have a cadence, a window shape and
+    a raw table of its own; the CLI offers exactly the loadable ones."""
+    from loaders.cli import build_parser
+    from loaders.settings import load_settings
+    from loaders.sources.registry import SOURCES, loadable
+
+    settings = load_settings(env={}, cwd=tmp_path)
+    assert set(loadable()) == {"bmrs", "neso", "dno", "isone"}
+    for name in loadable():
+        catalogue = SOURCES[name].catalogue(settings)
+        assert catalogue, name
+        for info in catalogue:
+            assert info.cadence and info.window, (name, info)
+            assert info.table.startswith(f"raw_{name}."), (name, info)
+    load = build_parser().parse_args(["load", "isone", "--all"])
+    assert load.source == "isone"
