@@ -58,7 +58,14 @@ class Scheduled:
 
 
 class Source(Protocol):
-    """A source of the house: a folder under loaders/sources/ and one line in the registry."""
+    """A source of the house: a folder under loaders/sources/ and one line in the registry.
+
+    catalogue: its datasets (cadence, keys, window shape); scheduled: those `run` loads and
+    `status` holds to a threshold; plan_load / plan_backfill: the windows to fetch, as a Plan
+    the one runner (loaders.common.runner) runs through the shared engine; run_scheduled: one
+    `run` cycle's load; selector: a dataset's dbt source selector; probes: its endpoints for
+    `check-endpoints`; list_datasets: `datasets list`.
+    """
 
     name: str  # the CLI word, the load log's `source`, the dlt pipeline name
     title: str  # as `status` heads its datasets
@@ -101,7 +108,10 @@ class BaseSource:
         raise UsageError(f"unknown source {self.name!r}")
 
     def plan_backfill(self, settings: Settings, request: LoadRequest) -> Plan:
-        raise UsageError(f"unknown source {self.name!r}")
+        raise UsageError(
+            f"backfill does not apply to {self.name}: it has no date windows to resume "
+            f"(`gridwarehouse load {self.name}` loads what is new)"
+        )
 
     def scheduled_request(self, settings: Settings) -> LoadRequest:
         names = settings.run_datasets.get(self.name) or ("all",)
@@ -153,11 +163,12 @@ def refuse_unknown(source: str, unknown: list[str], valid: str, what: str = "dat
         )
 
 
-def every_hours(delta: timedelta) -> str:
-    """A cadence as people say it: 15m, 1h, 7d."""
-    seconds = int(delta.total_seconds())
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400}d"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 60}m"
+def short_duration(delta: timedelta | None) -> str | None:
+    """A duration as people write it: 15m, 1h, 7d (None stays None)."""
+    if delta is None:
+        return None
+    if delta % timedelta(days=1) == timedelta(0):
+        return f"{delta.days}d"
+    if delta % timedelta(hours=1) == timedelta(0):
+        return f"{int(delta.total_seconds() // 3600)}h"
+    return f"{int(delta.total_seconds() // 60)}m"

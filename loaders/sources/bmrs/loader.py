@@ -19,8 +19,8 @@ from loaders.sources.base import (
     DatasetInfo,
     Listing,
     LoadRequest,
-    every_hours,
     refuse_unknown,
+    short_duration,
 )
 from loaders.sources.bmrs.catalogue import Endpoint, load_catalogue
 from loaders.sources.bmrs.plan import incremental_tasks, range_tasks, resolve_datasets
@@ -115,7 +115,7 @@ class BmrsSource(BaseSource):
         return [
             DatasetInfo(
                 e.name,
-                every_hours(every),
+                short_duration(every) or "",
                 tuple(e.keys),
                 e.window,
                 f"raw_bmrs.{e.table}",
@@ -173,8 +173,8 @@ def _describe(e: Endpoint, state: Any) -> dict[str, Any]:
         "description": e.summary,
         "path": e.path,
         "window": e.window,
-        "window_limit": _fmt_delta(e.max_window),
-        "window_size": _fmt_delta(e.window_size),
+        "window_limit": short_duration(e.max_window),
+        "window_size": short_duration(e.window_size),
         "keys": list(e.keys),
         "keys_from": "hints" if e.keys_from_hints else "inferred",
         "table": f"raw_bmrs.{e.table}",
@@ -201,13 +201,3 @@ def _skipped_listing(skipped: dict[str, str]) -> Listing:
         "per-period view of one is loaded instead, or they need a unit, mRID or year to ask for)."
     )
     return Listing(rows, lines)
-
-
-def _fmt_delta(delta: timedelta | None) -> str | None:
-    if delta is None:
-        return None
-    if delta % timedelta(days=1) == timedelta(0):
-        return f"{delta.days}d"
-    if delta % timedelta(hours=1) == timedelta(0):
-        return f"{int(delta.total_seconds() // 3600)}h"
-    return f"{int(delta.total_seconds() // 60)}m"

@@ -15,8 +15,8 @@ from loaders.sources.base import (
     BaseSource,
     DatasetInfo,
     LoadRequest,
-    every_hours,
     refuse_unknown,
+    short_duration,
 )
 
 SOURCE = "dno"
@@ -84,7 +84,7 @@ class DnoSource(BaseSource):
         return [
             DatasetInfo(
                 dataset_name(dno, kind),
-                every_hours(every),
+                short_duration(every) or "",
                 tuple(portal.keys.get(kind, ())),
                 "whole dataset",
                 f"raw_dno.{kind}",
