@@ -7,17 +7,15 @@ Exit codes (CONTRACTS.md): 0 success; 1 a load or check failed; 2 bad input or u
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import os
 import sys
 from collections.abc import Sequence
 
 from loaders import __version__
+from loaders.common.checkpoint import nothing_due
 from loaders.errors import GridwarehouseError, UsageError
-from loaders.logs import redact
-
-SOURCES = ("bmrs", "neso", "dno", "isone")
+from loaders.logs import log_internal_error, redact
+from loaders.settings import load_settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +26,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # imported after the nothing-due check in main(): the registry brings each source's
+    # catalogue (pyarrow, ~0.5 s), which the 15-minute cron's common case must not pay
+    from loaders.sources.registry import loadable
+
+    sources = loadable()
     parser = _Parser(
         prog="gridwarehouse",
         description="Land GB electricity-market data in a warehouse and build tested marts.",
@@ -48,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "window to now. Dates are UTC: --from 2024-03-30 --to 2024-04-01 "
         "loads 30 and 31 March (the end is exclusive).",
     )
-    load.add_argument("source", choices=SOURCES, help="the source to load")
+    load.add_argument("source", choices=sources, help="the source to load")
     load.add_argument(
         "--dataset",
         action="append",
@@ -94,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ops.load_log) are skipped, so an interrupted or killed backfill resumes where it "
         "stopped when run again. Runs beside the 15-minute incremental loads.",
     )
-    backfill.add_argument("source", choices=SOURCES, help="the source to load")
+    backfill.add_argument("source", choices=sources, help="the source to load")
     backfill.add_argument(
         "--dataset",
         action="append",
@@ -204,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = datasets_cmd.add_parser(
         "list", help="name, description, window limit, keys, loaded or not"
     )
-    listing.add_argument("source", nargs="?", choices=SOURCES, default="bmrs")
+    listing.add_argument("source", nargs="?", choices=sources, default="bmrs")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.add_argument(
         "--skipped",
@@ -253,7 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return _dispatch(args)
+        # the commands, and every source behind them, only now that there is work to do
+        from loaders.dispatch import dispatch
+
+        return dispatch(args)
     except GridwarehouseError as exc:
         print(f"gridwarehouse: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
@@ -268,8 +274,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _internal_error(exc: Exception) -> int:
     """One masked line on stderr; the traceback goes to the log file only."""
-    from loaders.logs import log_internal_error
-
     summary, path = log_internal_error(exc)
     where = f"details in {path}" if path else "no log file could be written"
     print(f"gridwarehouse: internal error: {summary}; {where}", file=sys.stderr)
@@ -287,7 +291,8 @@ def _reader_went_away() -> int:
 def _nothing_due(argv: list[str]) -> bool:
     """The 15-minute cron's common case, answered before anything heavy is imported: a plain
     incremental `load <source> --dataset X… | --all` with every dataset up to date."""
-    if len(argv) < 3 or argv[0] != "load" or argv[1] not in SOURCES:
+    # any source word will do: only a source that has loaded has a cache to say nothing is due
+    if len(argv) < 3 or argv[0] != "load" or not argv[1].isalpha():
         return False
     names: list[str] = []
     all_ = False
@@ -303,9 +308,6 @@ def _nothing_due(argv: list[str]) -> bool:
     if all_ == bool(names):
         return False
     try:
-        from loaders.common.checkpoint import nothing_due
-        from loaders.settings import load_settings
-
         settings = load_settings()
     except GridwarehouseError:
         return False
@@ -318,145 +320,6 @@ def _nothing_due(argv: list[str]) -> bool:
         None if all_ else names,
         lookback=settings.retry_lookback,
     )
-
-
-def _pin_malloc_threshold() -> None:
-    """glibc raises its mmap threshold each time a large block is freed; after that, multi-MB
-    response bodies are carved from (and fragment) the heap, and a long load's memory grows
-    window by window. Pinning the threshold (M_MMAP_THRESHOLD) keeps it flat, and two arenas
-    (M_ARENA_MAX) stop each fetch thread from keeping a fragmented heap of its own."""
-    if sys.platform != "linux":
-        return
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to pin
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
-        libc.mallopt(-8, 2)  # M_ARENA_MAX
-
-
-# commands that read or write the warehouse (with BigQuery, credentials are checked first)
-_USES_BIGQUERY = (
-    "load",
-    "backfill",
-    "build",
-    "check-endpoints",
-    "export",
-    "status",
-    "run",
-    "schedule",
-)
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    from loaders.settings import load_settings
-
-    _pin_malloc_threshold()
-    settings = load_settings()
-    from loaders.logs import setup_logging
-
-    setup_logging(settings, args.log_level or settings.log_level, command=args.command)
-    if settings.target == "bigquery" and args.command in _USES_BIGQUERY:
-        from loaders.common.bigquery import check_bigquery_access, require_bigquery_settings
-
-        if args.command == "check-endpoints":  # it probes the warehouse itself, and reports
-            require_bigquery_settings(settings)
-        else:  # one clear line before any work: no fetching, no dbt parse, no traceback
-            check_bigquery_access(settings)
-    if args.command in ("load", "backfill", "run", "schedule", "iris"):
-        from loaders.common.warehouse import check_free_space
-
-        check_free_space(settings)  # before any work: a full disk mid-load helps nobody
-    if args.command == "load":
-        from loaders.commands import load, load_dno
-
-        if args.source == "dno":
-            return load_dno(
-                settings,
-                args.dataset,
-                args.dno,
-                all_=args.all,
-                force=args.force,
-                file=args.file,
-                start=args.start,
-                end=args.end,
-            )
-        if args.dno or args.file:
-            raise UsageError("--dno and --file apply to `load dno` only")
-        return load(
-            settings,
-            args.source,
-            args.dataset,
-            all_=args.all,
-            start=args.start,
-            end=args.end,
-            force=args.force,
-            locations=args.location,
-        )
-    if args.command == "datasets":
-        from loaders.commands import list_datasets
-
-        if args.datasets_command is None:  # `gridwarehouse datasets` alone lists them
-            return list_datasets(settings, "bmrs", as_json=False)
-        return list_datasets(settings, args.source, as_json=args.json, skipped=args.skipped)
-    if args.command == "backfill":
-        from loaders.commands import backfill
-
-        return backfill(
-            settings,
-            args.source,
-            args.dataset,
-            start=args.start,
-            end=args.end,
-            locations=args.location,
-        )
-    if args.command == "export":
-        if args.export_command is None:
-            raise UsageError("export what? `gridwarehouse export vlp-batteries --format csv|json`")
-        from loaders.operations.export import export_vlp_batteries
-
-        return export_vlp_batteries(settings, args.format, args.out, args.variant)
-    if args.command == "check-endpoints":
-        from loaders.operations.endpoints import check
-
-        return check(settings, as_json=args.json)
-    if args.command == "run":
-        from loaders.operations.schedule import run_cycle
-
-        return run_cycle(settings, force=args.force, build=not args.no_build)
-    if args.command == "schedule":
-        from loaders.operations.schedule import schedule
-
-        return schedule(settings, args.every, cycles=args.cycles)
-    if args.command == "status":
-        from loaders.operations.status import status
-
-        return status(
-            settings,
-            as_json=args.json,
-            html=args.html,
-            serve=args.serve,
-            port=args.port,
-            show_all=args.show_all,
-        )
-    if args.command == "iris":
-        if args.iris_command is None:
-            raise UsageError("iris what? `gridwarehouse iris run [--archive DIR]`")
-        from loaders.commands import iris_run
-
-        return iris_run(
-            settings,
-            archive=args.archive,
-            keep_days=args.archive_keep_days,
-            drain=args.drain,
-        )
-    if args.command == "build":
-        from loaders.common.dbt import build
-
-        return build(settings, args.dbt_args)
-    if args.command == "demo":
-        from loaders.demo import run_demo
-
-        return run_demo(args.data_dir)
-    raise UsageError(f"unknown command {args.command}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ goes to log files under <data>/logs/demo/, whose paths are printed.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -22,11 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from loaders import commands
+from loaders.commands import load, run_bmrs
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
+from loaders.common.engine import RunSummary
+from loaders.common.summary import summary_lines
+from loaders.common.warehouse import connect_duckdb
 from loaders.progress import Steps
 from loaders.settings import Settings, load_settings
-from loaders.testing.replay import ReplayServer
+from loaders.sources.base import LoadRequest
+from loaders.sources.bmrs.catalogue import load_catalogue
+from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
+from loaders.testing.replay import ReplayServer, replay_base_urls
 
 # The recorded days (see tests/data/recorded/bmrs/README.md), and what was recorded on them.
 DEMO_FROM = datetime(2024, 5, 1, tzinfo=UTC)
@@ -94,13 +101,7 @@ def _replay_settings(base: Settings, replay: ReplayServer) -> Settings:
     """The user's settings with every source pointed at the local replay server."""
     return base.replace(
         target="duckdb",
-        base_urls={
-            **base.base_urls,
-            "bmrs": replay.base_url("bmrs"),
-            "neso": replay.base_url("neso") + "/api/3/action",
-            "isone": replay.base_url("isone") + "/api/v1.1",
-            "isone_www": replay.base_url("isone") + "/www",
-        },
+        base_urls={**base.base_urls, **replay_base_urls(replay)},
         dno_base_urls={"UKPN": replay.base_url("dno") + "/ukpn"},
         bmrs_requests_per_s=0.0,  # a local replay needs no politeness limit
         rates={source: 0.0 for source in base.rates},
@@ -110,11 +111,7 @@ def _replay_settings(base: Settings, replay: ReplayServer) -> Settings:
     )
 
 
-def _load_bmrs(settings: Settings) -> int:
-    from loaders.commands import print_summary, run_bmrs
-    from loaders.sources.bmrs.catalogue import load_catalogue
-    from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
-
+def _load_bmrs(settings: Settings) -> list[RunSummary]:
     endpoints = resolve_datasets(load_catalogue(), DEMO_DATASETS, False)
     # the recorded DISBSAD actions: settlement period 40 of 1 May 2024 (18:30-19:00 UTC)
     disbsad = resolve_datasets(load_catalogue(), ["BALANCING_NONBM_DISBSAD_DETAILS"], False)
@@ -123,34 +120,40 @@ def _load_bmrs(settings: Settings) -> int:
     )
     for names, start, end in DEMO_SETTLEMENT_DAYS:
         tasks += range_tasks(resolve_datasets(load_catalogue(), names, False), start, end)
-    summary = run_bmrs(settings, tasks)
-    print_summary(summary)
-    return summary.exit_code
+    return [run_bmrs(settings, tasks)]
 
 
-def _load_neso(settings: Settings) -> int:
-    return commands.load_neso(settings, ["historic_demand"], all_=False, start=None, end=None)
+def _load(settings: Settings, source: str, *requests: LoadRequest) -> list[RunSummary]:
+    """Each request in turn, stopping at the first that fails."""
+    summaries = []
+    for request in requests:
+        outcome = load(settings, source, request)
+        if outcome.summary is None:
+            print(outcome.plan.nothing_message)
+            continue
+        summaries.append(outcome.summary)
+        if outcome.exit_code:
+            break
+    return summaries
 
 
-def _load_dno(settings: Settings) -> int:
-    return commands.load_dno(
-        settings, ["powerflow"], ["UKPN"], all_=False, force=True, file=None, start=None, end=None
-    )
+def _load_neso(settings: Settings) -> list[RunSummary]:
+    return _load(settings, "neso", LoadRequest(("historic_demand",)))
 
 
-def _load_isone(settings: Settings) -> int:
-    from loaders.sources.isone.run import load
-
-    for start, end in ISONE_RANGES:
-        code = load(
-            settings, ISONE_DATASETS, all_=False, start=start, end=end, locations=ISONE_LOCATIONS
-        )
-        if code:
-            return code
-    return load(settings, ["locations"], all_=False, start=None, end=None)
+def _load_dno(settings: Settings) -> list[RunSummary]:
+    return _load(settings, "dno", LoadRequest(("powerflow",), dnos=("UKPN",), force=True))
 
 
-_LOAD_STEPS: tuple[tuple[str, Callable[[Settings], int]], ...] = (
+def _load_isone(settings: Settings) -> list[RunSummary]:
+    ranges = [
+        LoadRequest(ISONE_DATASETS, start=start, end=end, locations=ISONE_LOCATIONS)
+        for start, end in ISONE_RANGES
+    ]
+    return _load(settings, "isone", *ranges, LoadRequest(("locations",)))
+
+
+_LOAD_STEPS: tuple[tuple[str, Callable[[Settings], list[RunSummary]]], ...] = (
     (
         f"BMRS {DEMO_FROM:%Y-%m-%d} to {DEMO_TO:%Y-%m-%d} (acceptances, limits, REMIT, …), "
         "generation by fuel and system prices",
@@ -163,19 +166,22 @@ _LOAD_STEPS: tuple[tuple[str, Callable[[Settings], int]], ...] = (
 
 
 def _load_step(
-    steps: Steps, label: str, step: Callable[[Settings], int], settings: Settings, log: IO[str]
+    steps: Steps,
+    label: str,
+    step: Callable[[Settings], list[RunSummary]],
+    settings: Settings,
+    log: IO[str],
 ) -> bool:
     """One loader run with its output in the log; the console gets its rows and time."""
     steps.begin(label)
     began = time.monotonic()
-    commands.COLLECTED = []
-    try:
-        with _output_to(log):
-            print(f"==> {label}", flush=True)
-            code = step(settings)
-        rows = sum(summary.rows for summary in commands.COLLECTED)
-    finally:
-        commands.COLLECTED = None
+    with _output_to(log):
+        print(f"==> {label}", flush=True)
+        summaries = step(settings)
+        for summary in summaries:
+            print("\n".join(summary_lines(summary)))
+    code = max((s.exit_code for s in summaries), default=0)
+    rows = sum(summary.rows for summary in summaries)
     detail = f"{rows:,} rows in {time.monotonic() - began:.0f}s"
     steps.end(label, detail if code == 0 else f"FAILED (exit {code})")
     return code == 0
@@ -243,8 +249,6 @@ def _shown(path: Path) -> str:
 
 
 def _table_counts(settings: Settings) -> list[tuple[str, str, int]]:
-    from loaders.common.warehouse import connect_duckdb
-
     con = connect_duckdb(settings, read_only=True)
     try:
         tables = con.execute(
@@ -304,8 +308,6 @@ def _report_empty_marts(empty: list[str]) -> None:
 
 def _marts_filled_by() -> dict[str, str]:
     """Mart name -> meta.filled_by, from the manifest `dbt build` just wrote."""
-    import json
-
     target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
     manifest = target / "manifest.json"
     if not manifest.is_file():

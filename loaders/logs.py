@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from loaders.settings import Settings
+from loaders.settings import SECRET_NAMES, SECRET_SUFFIXES, Settings, load_settings
 
 CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
@@ -206,8 +206,6 @@ def setup_logging(settings: Settings | None, level: str, command: str = "") -> R
 
 
 def _is_secret_name(name: str) -> bool:
-    from loaders.settings import SECRET_NAMES, SECRET_SUFFIXES
-
     return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)
 
 
@@ -252,8 +250,6 @@ def _log_folders(daily: DailyFileHandler | None) -> list[Path]:
 
 
 def _settings_or_none() -> Settings | None:
-    from loaders.settings import load_settings
-
     try:
         return load_settings()
     except Exception:  # the error being reported may be the settings themselves

@@ -7,6 +7,7 @@ import time
 from typing import TextIO
 
 from loaders.common.engine import FAILED_STATUSES, FetchResult, RunSummary
+from loaders.common.summary import group_errors
 
 
 class Progress:
@@ -50,8 +51,6 @@ class Progress:
     def _failure(self, result: FetchResult) -> str:
         """The error in full the first time a dataset meets it; after that, only that it
         recurred (an offline service fails every window the same way)."""
-        from loaders.commands import group_errors
-
         previous = self.last_error.get(result.task.dataset)
         if previous is not None and len(group_errors([previous, result.error or ""])) == 1:
             return f"{result.status.upper()} (same error as above)"

@@ -398,7 +398,8 @@ class Settings(BaseSettings):
         return self.secrets.get(name) or None
 
     def requests_per_s(self, source: str) -> float:
-        return self.bmrs_requests_per_s if source == "bmrs" else self.rates.get(source, 1.0)
+        # BMRS has its own long-standing variable; the other sources share `rates`
+        return {**self.rates, "bmrs": self.bmrs_requests_per_s}.get(source, 1.0)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed by code (not parsed again, as dataclasses.replace)."""

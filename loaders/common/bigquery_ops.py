@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
+from loaders.common.bigquery import require_bigquery_settings
 from loaders.common.ops import LoadLogRow, OpsState, SchemaChange, classify_window
-from loaders.settings import Settings
+from loaders.settings import Settings, load_settings
 
 _TABLES = {
     "load_log": """source STRING NOT NULL, dataset STRING NOT NULL, window_start TIMESTAMP,
@@ -35,8 +36,6 @@ def bigquery_client(settings: Settings) -> Any:
     """A BigQuery client for the configured project (anonymous against a local emulator)."""
     from google.cloud import bigquery
 
-    from loaders.common.bigquery import require_bigquery_settings
-
     project = require_bigquery_settings(settings)
     if os.environ.get("BIGQUERY_EMULATOR_HOST"):
         from google.api_core.client_options import ClientOptions
@@ -59,8 +58,6 @@ def _dataset(settings: Settings) -> str:
 def _ensure(project: str, dataset: str, location: str, emulator: str | None) -> None:
     """Create the ops dataset and tables once per process (settings are hashable by parts)."""
     from google.cloud import bigquery
-
-    from loaders.settings import load_settings
 
     client = bigquery_client(load_settings())
     client.create_dataset(bigquery.Dataset(dataset), exists_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from loaders.common.bigquery import require_bigquery_settings
 from loaders.common.warehouse import build_lock
 from loaders.settings import Settings
 
@@ -45,8 +47,6 @@ def run_dbt(
     (readers of the load log use its snapshot meanwhile; loads wait for it).
     `output`: a file for dbt's whole console output (uncoloured) instead of the terminal."""
     if settings.target == "bigquery":
-        from loaders.common.bigquery import require_bigquery_settings
-
         require_bigquery_settings(settings)
     profiles_dir = Path(os.environ.get("GRIDWAREHOUSE_DBT_PROFILES_DIR") or PROJECT_ROOT)
     if profiles_dir == PROJECT_ROOT:
@@ -75,7 +75,27 @@ def build(settings: Settings, extra: Sequence[str]) -> int:
     """`gridwarehouse build`: dbt build; exit 1 when a model or test fails."""
     code = run_dbt(settings, ["build", *extra])
     if code == 0 and not extra:  # a full build: `run` may build selectively from now on
-        from loaders.operations.schedule import mark_built
-
         mark_built(settings)
     return 0 if code == 0 else 1
+
+
+def project_fingerprint() -> str:
+    """Names and sizes of the dbt project's files: a new or changed model changes it."""
+    digest = hashlib.sha256()
+    for folder in ("models", "macros", "seeds", "snapshots"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.is_file():
+                digest.update(f"{path.relative_to(PROJECT_ROOT)}:{path.stat().st_size}".encode())
+    digest.update((PROJECT_ROOT / "dbt_project.yml").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def built_marker(settings: Settings) -> Path:
+    """Holds the fingerprint of the project version this warehouse last had a full build of."""
+    return settings.pipelines_dir / "dbt.built"
+
+
+def mark_built(settings: Settings) -> None:
+    marker = built_marker(settings)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(project_fingerprint())

@@ -248,23 +248,3 @@ def _has_ops(con: Any) -> bool:
             "and table_name = 'load_log'"
         ).fetchall()
     )
-
-
-def read_states(
-    settings: Any, source: str, datasets: Sequence[str], retry_since: datetime | None = None
-) -> dict[str, OpsState]:
-    """Done windows per dataset from the configured warehouse (empty when nothing is loaded);
-    with `retry_since`, the windows ending after it to fetch again."""
-    if settings.target != "duckdb":
-        from loaders.common.bigquery_ops import read_done_windows_bigquery
-
-        return read_done_windows_bigquery(settings, source, datasets, retry_since)
-    if not settings.duckdb_path.exists():
-        return {name: OpsState() for name in datasets}
-    from loaders.common.warehouse import connect_duckdb
-
-    con = connect_duckdb(settings, read_only=True, ops_only=True)
-    try:
-        return read_done_windows(con, source, datasets, retry_since)
-    finally:
-        con.close()

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from loaders.common.bigquery import bigquery_destination
 from loaders.errors import DiskSpaceError, WarehouseBusyError
 from loaders.settings import Settings
 
@@ -287,8 +288,6 @@ def dlt_destination(settings: Settings) -> Any:
             },
         )
         return dlt.destinations.duckdb(credentials=credentials)
-    from loaders.common.bigquery import bigquery_destination
-
     return bigquery_destination(settings)
 
 

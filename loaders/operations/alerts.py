@@ -18,9 +18,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from loaders.logs import redact, redact_value
-from loaders.operations.status import Report, collect, human_lag
+from loaders.operations.status_report import Report, collect, human_lag
 from loaders.settings import Settings
+from loaders.sources.iris.stats import secret_warning
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +36,6 @@ class Incident:
 
 def incidents(report: Report, settings: Settings) -> dict[str, Incident]:
     """What is wrong now, keyed so the same problem keeps the same key across cycles."""
-    from loaders.sources.iris.stats import secret_warning
-
     found: dict[str, Incident] = {}
     for d in report.datasets:
         if d.state in ("stale", "failing", "never"):
@@ -141,8 +142,6 @@ def _message(
 
 def _send(settings: Settings, channel: str, text: str, opened: int, cleared: int) -> None:
     if channel == "webhook":
-        import httpx
-
         url = settings.secret("GRIDWAREHOUSE_ALERT_WEBHOOK") or ""
         response = httpx.post(url, json={"text": text}, timeout=10)
         if response.status_code >= 300:

@@ -9,68 +9,24 @@ see when a refused portal opens up. The exit code is 1 when a required endpoint 
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import httpx
 
+from loaders.common.bigquery_ops import bigquery_client, record_endpoint_status
 from loaders.common.http import redact_url
+from loaders.common.ops import ensure_ops_tables
+from loaders.common.probes import TIMEOUT_S, Planned, Probe, probe_http, probe_tcp
+from loaders.common.warehouse import connect_duckdb, write_lock
 from loaders.logs import redact
 from loaders.settings import Settings
+from loaders.sources import registry
 
-TIMEOUT_S = 10.0
-
-
-@dataclass
-class Probe:
-    source: str
-    endpoint: str
-    url: str
-    required: bool = False
-    http_status: int | None = None
-    latency_ms: float | None = None
-    verdict: str = "down"
-    detail: str = ""
-
-
-def _verdict(status: int) -> str:
-    if status < 400:
-        return "ok"
-    if status in (401, 403):
-        return "forbidden"
-    if status == 404:
-        return "not found"
-    return "down"
-
-
-def probe_http(probe: Probe, client: httpx.Client, headers: dict[str, str] | None = None) -> Probe:
-    began = time.monotonic()
-    try:
-        response = client.get(probe.url, headers=headers)
-        probe.http_status = response.status_code
-        probe.verdict = _verdict(response.status_code)
-        if probe.verdict != "ok":
-            probe.detail = response.text[:120].replace("\n", " ")
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:  # every httpx class
-        probe.verdict, probe.detail = "down", f"{type(exc).__name__}: {exc}"[:200]
-    probe.latency_ms = round((time.monotonic() - began) * 1000, 1)
-    return probe
-
-
-def probe_tcp(probe: Probe, host: str, port: int) -> Probe:
-    began = time.monotonic()
-    try:
-        with socket.create_connection((host, port), timeout=TIMEOUT_S):
-            probe.verdict = "ok"
-    except OSError as exc:
-        probe.verdict, probe.detail = "down", f"{type(exc).__name__}: {exc}"[:200]
-    probe.latency_ms = round((time.monotonic() - began) * 1000, 1)
-    return probe
+# the probes moved to loaders.common.probes (sources describe their endpoints with them)
+__all__ = ["Probe", "check", "planned_probes", "probe_http", "probe_tcp", "probe_warehouse"]
 
 
 def probe_warehouse(settings: Settings) -> Probe:
@@ -85,8 +41,6 @@ def probe_warehouse(settings: Settings) -> Probe:
     began = time.monotonic()
     try:
         if settings.target == "duckdb":
-            from loaders.common.warehouse import connect_duckdb
-
             # during a dbt build this answers from the build's snapshot, without waiting
             con = connect_duckdb(settings, read_only=True, ops_only=True)
             try:
@@ -94,8 +48,6 @@ def probe_warehouse(settings: Settings) -> Probe:
             finally:
                 con.close()
         else:
-            from loaders.common.bigquery_ops import bigquery_client
-
             bigquery_client(settings).query("select 1").result()
         probe.verdict = "ok"
     except Exception as exc:  # any failure to answer `select 1` is the verdict, with its reason
@@ -104,96 +56,9 @@ def probe_warehouse(settings: Settings) -> Probe:
     return probe
 
 
-def planned_probes(settings: Settings) -> list[tuple[Probe, Callable[[httpx.Client], Probe]]]:
-    """Every configured endpoint, with how to probe it."""
-    from loaders.sources.dno.source import load_portals
-    from loaders.sources.neso.source import load_datasets
-
-    probes: list[tuple[Probe, Callable[[httpx.Client], Probe]]] = []
-
-    def http(probe: Probe, headers: dict[str, str] | None = None) -> None:
-        probes.append((probe, lambda client: probe_http(probe, client, headers)))
-
-    http(Probe("bmrs", "health", f"{settings.base_url('bmrs')}/health", required=True))
-    for name, dataset in load_datasets().items():
-        http(
-            Probe(
-                "neso",
-                name,
-                f"{settings.base_url('neso')}/package_show?id={dataset.package}",
-                required=True,
-            )
-        )
-    for dno, portal in load_portals(settings).items():
-        token = settings.secret(portal.token_env)
-        for kind, ref in portal.datasets.items():
-            if portal.platform == "opendatasoft":
-                url = f"{portal.base_url}/api/explore/v2.1/catalog/datasets/{ref}"
-                headers = {"Authorization": f"Apikey {token}"} if token else None
-            else:
-                url = f"{portal.base_url}/package_show?id={ref['package']}"
-                headers = {"Authorization": token} if token else None
-            probe = Probe("dno", f"{dno} {kind}", url)
-            if portal.token_required and not token:
-                probe.verdict, probe.detail = "needs token", f"set {portal.token_env}"
-                probes.append((probe, lambda client, p=probe: p))
-            else:
-                http(probe, headers)
-    probes += _isone_probes(settings)
-    iris = _iris_target(settings)
-    if iris is not None:
-        host, port = iris
-        probe = Probe("iris", "namespace", f"amqps://{host}:{port}")
-        probes.append((probe, lambda client: probe_tcp(probe, host, port)))
-    return probes
-
-
-def _isone_probes(settings: Settings) -> list[tuple[Probe, Callable[[httpx.Client], Probe]]]:
-    """ISO-NE: web services (one cheap call, with credentials) and each website report used."""
-    from loaders.common.http import full_url
-    from loaders.sources.isone.config import load_config
-    from loaders.sources.isone.plan import market_day
-    from loaders.sources.isone.source import CREDENTIALS_HELP, auth_headers, request_for
-
-    headers = auth_headers(settings)
-    web = Probe("isone", "web services", f"{settings.base_url('isone')}/locations")
-    if headers:
-        probes = [(web, lambda client: probe_http(web, client, headers))]
-    else:
-        web.verdict, web.detail = "needs token", CREDENTIALS_HELP
-        probes = [(web, lambda client: web)]
-    # website reports answer a plain GET (today's); the wsclient form endpoint only a POST
-    today = market_day(datetime.now(UTC))
-    for dataset in load_config().datasets.values():
-        endpoint = dataset.endpoint
-        if endpoint.host != "www" or endpoint.form is not None:
-            continue
-        path, query, _ = request_for(endpoint, None, today if dataset.backfillable else None)
-        url = full_url(f"{settings.base_url('isone_www')}{path}", query)
-        probe = Probe("isone", dataset.name, url)
-        probes.append((probe, lambda client, p=probe: probe_http(p, client)))
-    return probes
-
-
-def _iris_target(settings: Settings) -> tuple[str, int] | None:
-    """The IRIS Service Bus host and port, when IRIS is configured."""
-    connection = settings.secret("IRIS_CONNECTION_STRING")
-    if connection:
-        from loaders.sources.iris.receiver import check_connection_string
-
-        check_connection_string(connection)  # a malformed one is bad input (exit 2), not a probe
-        endpoint = dict(part.split("=", 1) for part in connection.split(";") if "=" in part).get(
-            "Endpoint", ""
-        )
-        parts = urlsplit(endpoint)
-        if parts.hostname:
-            emulator = "usedevelopmentemulator=true" in connection.lower()
-            return parts.hostname, parts.port or (5672 if emulator else 5671)
-    namespace = settings.iris_namespace if settings.secret("IRIS_CLIENT_SECRET") else None
-    if namespace:
-        host = namespace if "." in namespace else f"{namespace}.servicebus.windows.net"
-        return host, 5671
-    return None
+def planned_probes(settings: Settings) -> list[Planned]:
+    """Every configured endpoint of every source, with how to probe it."""
+    return [planned for source in registry.every() for planned in source.probes(settings)]
 
 
 def check(settings: Settings, *, as_json: bool) -> int:
@@ -270,13 +135,8 @@ def _record(settings: Settings, probes: list[Probe], checked_at: datetime) -> No
         for p in probes
     ]
     if settings.target != "duckdb":
-        from loaders.common.bigquery_ops import record_endpoint_status
-
         record_endpoint_status(settings, rows)
         return
-    from loaders.common.ops import ensure_ops_tables
-    from loaders.common.warehouse import connect_duckdb, write_lock
-
     with write_lock(settings, "check-endpoints"):
         con = connect_duckdb(settings)
         try:

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from loaders.common.bigquery_ops import query_rows
+from loaders.common.warehouse import connect_duckdb
 from loaders.errors import GridwarehouseError, UsageError
 from loaders.settings import Settings
 
@@ -61,11 +63,7 @@ VARIANTS = ("all", "vlp", "direct")
 
 def _rows(settings: Settings, sql: str) -> list[dict[str, Any]]:
     if settings.target != "duckdb":
-        from loaders.common.bigquery_ops import query_rows
-
         return query_rows(settings, sql)
-    from loaders.common.warehouse import connect_duckdb
-
     if not settings.duckdb_path.exists():
         raise GridwarehouseError(
             f"no warehouse at {settings.duckdb_path}: load data and run `gridwarehouse build` first"

@@ -5,6 +5,7 @@ live server on 127.0.0.1 that rebuilds it on request and tells the browser to re
 from __future__ import annotations
 
 import html
+import json
 import math
 import sys
 import threading
@@ -14,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from loaders.operations.status import (
+from loaders.common.runner import graceful_stop
+from loaders.operations.status_report import (
     SOURCE_NAMES,
     Report,
     Shown,
@@ -236,8 +238,6 @@ class _Page:
     def get(self) -> tuple[str, bytes]:
         with self._lock:
             if time.monotonic() - self._built > 5:
-                import json
-
                 report = collect(self.settings)
                 shown = shown_datasets(report, self.settings, self.show_all)
                 self._html = render_html(report, shown, live=True)
@@ -248,8 +248,6 @@ class _Page:
 
 def serve_status(settings: Settings, port: int = 0, *, show_all: bool = False) -> int:
     """`gridwarehouse status --serve`: the live page on 127.0.0.1 until Ctrl-C or SIGTERM."""
-    from loaders.commands import graceful_stop
-
     page = _Page(settings, show_all)
 
     class Handler(BaseHTTPRequestHandler):

@@ -38,6 +38,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from loaders.sources import registry
+
 log = logging.getLogger(__name__)
 
 DEFAULT_ROUTES = Path(__file__).resolve().parents[2] / "tests" / "data" / "recorded" / "routes.json"
@@ -389,18 +391,26 @@ class ReplayServer:
         self.stop()
 
 
+def replay_base_urls(server: ReplayServer) -> dict[str, str]:
+    """Each source's base-URL settings (Settings.base_urls keys) pointed at this server."""
+    return {
+        setting: server.base_url(source.name) + path
+        for source in registry.every()
+        for setting, path in source.replay_paths.items()
+    }
+
+
 def settings_env(server: ReplayServer) -> dict[str, str]:
     """The base-URL settings that send each source with recordings to this server: the
     variables loaders read (CONTRACTS.md), with the path prefixes each service's API sits under."""
     sources = {path.split("/")[1] for path in server.state.routes}
     env: dict[str, str] = {}
-    if "bmrs" in sources:
-        env["GRIDWAREHOUSE_BMRS_BASE_URL"] = server.base_url("bmrs")
-    if "neso" in sources:
-        env["GRIDWAREHOUSE_NESO_BASE_URL"] = server.base_url("neso") + "/api/3/action"
-    if "isone" in sources:
-        env["GRIDWAREHOUSE_ISONE_BASE_URL"] = server.base_url("isone") + "/api/v1.1"
-        env["GRIDWAREHOUSE_ISONE_WWW_BASE_URL"] = server.base_url("isone") + "/www"
+    for source in registry.every():
+        if source.name in sources:
+            for setting, path in source.replay_paths.items():
+                env[f"GRIDWAREHOUSE_{setting.upper()}_BASE_URL"] = (
+                    server.base_url(source.name) + path
+                )
     # DNO portals are one setting each, and only the recorded ones are served
     for dno in sorted({p.split("/")[2] for p in server.state.routes if p.startswith("/dno/")}):
         env[f"GRIDWAREHOUSE_DNO_{dno.upper()}_BASE_URL"] = f"{server.base_url('dno')}/{dno}"

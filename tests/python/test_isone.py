@@ -419,6 +419,64 @@ def test_unknown_dataset_and_location_are_bad_input(cli):
     assert location.returncode == 2 and "unknown location 9999" in location.stderr
 
 
+# -- scheduled like every source: status, staleness, alerts ----------------------------------
+
+ONLY_ISONE = {
+    "GRIDWAREHOUSE_RUN_SOURCES": "isone",
+    "GRIDWAREHOUSE_RUN_ISONE_DATASETS": "hourly_system_load,da_hourly_demand",
+}
+
+
+def test_a_stale_iso_ne_dataset_shows_its_cadence_exits_3_and_opens_an_alert(cli):
+    """ISO-NE's datasets are scheduled like BMRS's: `status` lists them with their cadence,
+    a recorded day long past is stale (exit 3), per-location rows count as their dataset,
+    and the alert check opens one incident per stale dataset."""
+    from loaders.operations.alerts import incidents
+    from loaders.operations.status import collect
+    from loaders.settings import load_settings
+
+    load_ok(cli, *day_args("hourly_system_load", "2024-03-09"))
+    load_ok(cli, *day_args("da_hourly_demand", "2024-03-09", "--location", "4001"))
+    result = cli.run("status", "--json", **ONLY_ISONE)
+    report = json.loads(result.stdout)
+    isone = {d["dataset"]: d for d in report["datasets"] if d["source"] == "isone"}
+    assert result.returncode == 3, result.stderr
+    assert set(isone) == {"hourly_system_load", "da_hourly_demand/4001"}
+    load = isone["hourly_system_load"]
+    assert (load["state"], load["scheduled"], load["cadence"]) == ("stale", True, "hourly")
+    assert load["threshold_s"] == 3 * 3600  # ISO-NE's default threshold
+    assert load["last_window_end"].startswith("2024-03-10T05:00:00")  # the market day's end
+    located = isone["da_hourly_demand/4001"]
+    assert (located["state"], located["scheduled"]) == ("stale", True)
+    assert located["cadence"] == load_config().datasets["da_hourly_demand"].cadence
+    assert sorted(report["unhealthy"]) == [
+        "isone.da_hourly_demand/4001",
+        "isone.hourly_system_load",
+    ]
+
+    text = cli.run("status", **ONLY_ISONE)
+    lines = text.stdout.splitlines()
+    assert text.returncode == 3 and "ISO New England [isone]" in lines
+    row = next(line.split() for line in lines if line.split()[:1] == ["hourly_system_load"])
+    assert "hourly" in row and row[-1] == "stale"
+
+    settings = load_settings(env={**cli.env, **ONLY_ISONE}, cwd=cli.data_dir.parent)
+    opened = incidents(collect(settings), settings)
+    assert "dataset:isone.hourly_system_load" in opened
+    assert "isone hourly_system_load is stale" in opened["dataset:isone.hourly_system_load"].summary
+
+    healthy = cli.run("status", "--json", GRIDWAREHOUSE_STALE_AFTER="isone=10000d", **ONLY_ISONE)
+    assert healthy.returncode == 0 and json.loads(healthy.stdout)["healthy"]
+
+
+def test_run_isone_datasets_naming_an_unknown_dataset_is_bad_input(cli):
+    result = cli.run("status", GRIDWAREHOUSE_RUN_ISONE_DATASETS="hourly_system_lod")
+    assert result.returncode == 2
+    assert "GRIDWAREHOUSE_RUN_ISONE_DATASETS names unknown datasets: hourly_system_lod" in (
+        result.stderr
+    )
+
+
 def test_check_endpoints_probes_iso_ne(cli, replay):
     report = json.loads(cli.run("check-endpoints", "--json").stdout)
     isone = {e["endpoint"]: e for e in report["endpoints"] if e["source"] == "isone"}

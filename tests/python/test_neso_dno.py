@@ -223,3 +223,28 @@ def test_seeds_link_every_gsp_to_a_group_and_every_group_to_a_dno():
     # the seed's distributor ids agree with the recorded GSP list's (pes_id, pes_name) pairs
     assert all(g["distributor_id"] == groups[g["gsp_group_id"]]["distributor_id"] for g in gsps)
     assert dnos["NGED"]["data_contact_email"] == ""  # no address found in the recorded data
+
+
+def test_datasets_list_shows_each_source_its_own_catalogue(cli):
+    """`datasets list neso|dno` lists that source's datasets from the registry (it used to
+    fall through to the BMRS catalogue)."""
+    from loaders.settings import load_settings
+    from loaders.sources.dno.source import dataset_name, load_portals
+    from loaders.sources.neso.source import load_datasets
+
+    neso = cli.run("datasets", "list", "neso", "--json")
+    assert neso.returncode == 0, neso.stderr
+    rows = {r["name"]: r for r in json.loads(neso.stdout)}
+    assert set(rows) == set(load_datasets())
+    assert rows["historic_demand"]["table"] == "raw_neso.historic_demand"
+    dno = cli.run("datasets", "list", "dno", "--json")
+    settings = load_settings(env=cli.env, cwd=cli.data_dir.parent)
+    expected = {
+        dataset_name(name, kind)
+        for name, portal in load_portals(settings).items()
+        for kind in portal.datasets
+    }
+    assert {r["name"] for r in json.loads(dno.stdout)} == expected
+    assert "UKPN.powerflow" in expected
+    text = cli.run("datasets", "list", "neso").stdout
+    assert "historic_demand" in text and "BOALF" not in text

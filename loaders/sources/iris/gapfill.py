@@ -13,8 +13,10 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from loaders.common.engine import BatchLimits, run_tasks
 from loaders.settings import Settings
 from loaders.sources.bmrs.catalogue import SNAPSHOT, Catalogue
+from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
 from loaders.sources.iris.datasets import endpoint_for
 
 log = logging.getLogger(__name__)
@@ -70,8 +72,8 @@ class GapFiller:
     ) -> object:
         """Load each dataset from its time in `pending` (less a margin) to `end` (now), from the
         BMRS API; returns the run summary (None when no dataset has API windows)."""
-        from loaders.common.engine import BatchLimits, run_tasks
-        from loaders.sources.bmrs.plan import range_tasks, resolve_datasets
+        # the adapter brings dlt and pyarrow: imported when a gap is filled, not by every
+        # receiver (and `run`) that only checks for gaps
         from loaders.sources.bmrs.source import BmrsAdapter
 
         end = end or datetime.now(UTC)

@@ -22,7 +22,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from loaders.common.memory import pin_malloc_threshold
+from loaders.logs import setup_logging
 from loaders.settings import Settings
+from loaders.sources.bmrs.catalogue import load_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +46,10 @@ def _serve(conn: Connection, settings: Settings, queue: str, run_id: str, level:
     # this loop. Dying on the signal would cut the flush in hand and fail the final one.
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, signal.SIG_IGN)
-    from loaders.cli import _pin_malloc_threshold
-    from loaders.logs import setup_logging
-
-    _pin_malloc_threshold()
+    pin_malloc_threshold()
     setup_logging(settings, level, command="iris flush")
-    from loaders.sources.bmrs.catalogue import load_catalogue
+    # imported here, in the spawned child only: the flush brings dlt and DuckDB, which the
+    # receiver's own process must not load (its memory stays small and flat)
     from loaders.sources.iris.flush import Flusher
 
     flusher = Flusher(settings, load_catalogue(), queue, run_id)
