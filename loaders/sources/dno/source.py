@@ -275,11 +275,16 @@ class DnoAdapter:
             body, tries = client.fetch(url, decode=raw_bytes)
             attempts += tries
             try:
-                records.extend(orjson.loads(csv_array(body.decode("utf-8-sig"))))
-            except ValueError as exc:  # not UTF-8, or cut off: a failed window, not a crash
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:  # a failed window with its reason, not a crash
                 raise BadResponseError(
-                    f"{url} is not a whole UTF-8 CSV file ({exc}); no rows were taken from it",
-                    url=url,
+                    f"{url} is not UTF-8 text ({exc}); no rows were taken from it", url=url
+                ) from None
+            try:
+                records.extend(orjson.loads(csv_array(text)))
+            except ValueError as exc:  # cut off mid-row: a failed window, not a crash
+                raise BadResponseError(
+                    f"{url} is not a whole CSV file ({exc}); no rows were taken from it", url=url
                 ) from None
         return orjson.dumps(records), max(attempts, 1)
 
