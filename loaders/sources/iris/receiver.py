@@ -11,7 +11,6 @@ after each drop, what IRIS may have missed is back-filled from the BMRS API.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import random
 import re
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from loaders.common.warehouse import running_build
+from loaders.common.locks import running_build, sole_holder
 from loaders.errors import ConfigError, GridwarehouseError
 from loaders.logs import redact
 from loaders.settings import Settings
@@ -255,31 +254,15 @@ def _json_kind(value: Any) -> str:
 def receiver_lock(settings: Settings, queue: str) -> Iterator[None]:
     """One receiver per queue on this machine: a second one exits at once, naming the first."""
     path = settings.data_dir / "iris" / f"{_safe(queue)}.receiver.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ReceiverRunningError(
-                f"another `gridwarehouse iris run` is already receiving from queue {queue!r} "
-                f"({holder}); only one receiver per queue may run. Stop it first."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {_pid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def refused(holder: str) -> ReceiverRunningError:
+        return ReceiverRunningError(
+            f"another `gridwarehouse iris run` is already receiving from queue {queue!r} "
+            f"({holder}); only one receiver per queue may run. Stop it first."
+        )
 
-def _pid() -> int:
-    import os
-
-    return os.getpid()
+    with sole_holder(path, refused):
+        yield
 
 
 def _safe(name: str) -> str:
