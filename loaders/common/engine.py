@@ -363,7 +363,6 @@ def commit_windows(committer: Committer, adapter: Adapter, batch: list[FetchResu
     by_dataset: dict[str, list[Any]] = defaultdict(list)
     for result in sorted(loaded, key=_window_order):
         by_dataset[result.task.dataset].append(result.table)
-    settings = committer.settings
     committer.commit(
         Batch(
             purpose=f"{committer.pipeline_name} load",
@@ -372,9 +371,7 @@ def commit_windows(committer: Committer, adapter: Adapter, batch: list[FetchResu
                 for name, tables in by_dataset.items()
             ],
             ops=lambda load_id: _ops_rows(batch, committer.run_id, adapter.source, load_id),
-            then=(lambda: _refresh_checkpoint(settings, adapter))
-            if settings.target == "duckdb"
-            else None,
+            then=lambda: _refresh_checkpoint(committer.settings, adapter),
         )
     )
     for result in batch:
@@ -423,6 +420,8 @@ def _deduplicated(resource: Any) -> Any:
 
 def _refresh_checkpoint(settings: Settings, adapter: Adapter) -> None:
     """Rewrite the no-op cache from the load log (called under the write lock)."""
+    if settings.target != "duckdb":
+        return  # a cache of the DuckDB file's load log (it names that file)
     from loaders.common.checkpoint import write_cache
     from loaders.common.ops import read_done_windows
 
