@@ -1,8 +1,9 @@
 """The shared load path: fetch windows concurrently, commit them in batches, log every window.
 
 A source plugs in an adapter (how to fetch one window, which dlt resource a dataset becomes);
-everything else — concurrency, batching, the write lock, the load log, schema changes, the
-summary and its exit code — lives here once and is the same for every source.
+everything else — concurrency, batching, the summary and its exit code — lives here once and is
+the same for every source. A batch is committed (rows, load log, schema changes, under the write
+lock) by `loaders/common/commit.py`, which the IRIS flush uses too.
 """
 
 from __future__ import annotations
