@@ -20,7 +20,7 @@ SYNTHETIC_DNO = ROOT / "tests" / "data" / "synthetic" / "dno"
 UKPN_POWERFLOW = (
     RECORDED / "dno/ukpn_powerflow/powerflow_raw_Brighton_Local_33kV_2024-01-01_to_2024-04-01.csv"
 )
-PORTALS = tomllib.loads((ROOT / "loaders" / "dno" / "portals.toml").read_text())
+PORTALS = tomllib.loads((ROOT / "loaders" / "sources" / "dno" / "portals.toml").read_text())
 CONFIGURED = [(dno, kind) for dno, entry in PORTALS.items() for kind in entry["datasets"]]
 
 
