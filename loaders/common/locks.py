@@ -8,8 +8,8 @@ holder dies, even by kill -9).
 - `locked_json`: a small JSON state file read and rewritten by one process at a time (the
   shared request limits and circuit breakers).
 
-The holder (pid, purpose, since) is written beside the lock so a waiting process can say who
-it waits for.
+The holder (pid, purpose, since) is written beside a `file_lock`, and into a `sole_holder`'s
+lock file, so a process that waits or is refused can say who holds it.
 """
 
 from __future__ import annotations
