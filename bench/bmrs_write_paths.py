@@ -7,8 +7,9 @@ The same SYNTHETIC bodies as bench/bmrs_load.py (recorded real BOALF records, sh
 renumbered) are typed by the loader's own conversion, untimed, one day at a time; each day is
 then written twice, timed, into two fresh DuckDB files:
 
-1. the loader's commit: the engine's `_Committer` (dlt extract to parquet, normalize, load into
-   dlt's staging table, delete-insert merge on `_natural_key`, load log, checkpoint on close);
+1. the loader's commit: `engine.commit_windows` through the shared `Committer` (dlt extract to
+   parquet, normalize, load into dlt's staging table, delete-insert merge on `_natural_key`,
+   load log, checkpoint on close);
 2. a direct write: one DuckDB transaction deleting the batch's keys and inserting its Arrow rows.
 
 Both rates are printed against DuckDB's `read_json` on the same bytes, measured in the same run
@@ -113,7 +114,8 @@ def write_both(
     bodies: list[tuple[datetime, Path]], workdir: Path, days: int
 ) -> tuple[float, float, int]:
     """Seconds spent by each write path on the same batches (one day each), and the rows."""
-    from loaders.common.engine import _Committer
+    from loaders.common.commit import Committer
+    from loaders.common.engine import commit_windows
     from loaders.settings import load_settings
     from loaders.sources.bmrs.source import BmrsAdapter
 
@@ -121,7 +123,7 @@ def write_both(
     env = environment(data_dir, "http://127.0.0.1:9/bmrs")  # never requested
     settings = load_settings(env)
     adapter = BmrsAdapter(settings)
-    committer = _Committer(adapter, settings, "bench", "bmrs")
+    committer = Committer(settings, "bmrs", adapter.raw_schema, "bench")
     direct_path = workdir / "direct.duckdb"
     loaded_at = datetime.now(UTC)
     dlt_s = direct_s = 0.0
@@ -137,7 +139,7 @@ def write_both(
             direct_write(direct_path, tables, settings.duckdb_memory_limit)
             direct_s += time.monotonic() - began
             began = time.monotonic()
-            committer.commit(batch)  # releases the tables
+            commit_windows(committer, adapter, batch)  # releases the tables
             dlt_s += time.monotonic() - began
     finally:
         adapter.close()

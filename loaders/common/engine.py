@@ -1,44 +1,34 @@
 """The shared load path: fetch windows concurrently, commit them in batches, log every window.
 
 A source plugs in an adapter (how to fetch one window, which dlt resource a dataset becomes);
-everything else — concurrency, batching, the write lock, the load log, schema changes, the
-summary and its exit code — lives here once and is the same for every source.
+everything else — concurrency, batching, the summary and its exit code — lives here once and is
+the same for every source. A batch is committed (rows, load log, schema changes, under the write
+lock) by `loaders/common/commit.py`, which the IRIS flush uses too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from loaders.common.ops import (
-    DONE_STATUSES,
-    LoadLogRow,
-    SchemaChange,
-    ensure_ops_tables,
-    write_load_log,
-    write_schema_changes,
-)
-from loaders.common.warehouse import (
-    connect_duckdb,
-    dlt_pipeline,
-    load_package,
-    prune_loaded_packages,
-    run_lock,
-    write_lock,
-)
+from loaders.common.commit import Batch, Committer, OpsRows
+from loaders.common.ops import DONE_STATUSES, LoadLogRow, SchemaChange, record_change
+from loaders.common.warehouse import connect_duckdb, run_lock
 from loaders.errors import UsageError
 from loaders.logs import redact
 from loaders.settings import Settings
+
+if TYPE_CHECKING:
+    from loaders.common.records import RecordError
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +72,12 @@ class FetchResult:
     schema_changes: list[SchemaChange] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def records_failed(self, source: str, dataset: str, label: str, exc: RecordError) -> None:
+        """Fail the window: its records cannot land as they are (a value of the wrong type,
+        records without their key, a field name clash); the change goes to schema_changes."""
+        self.status, self.error, self.error_kind = "failed", f"{label}: {exc}", exc.error_kind
+        self.schema_changes.append(record_change(source, dataset, exc))
 
 
 class Adapter(Protocol):
@@ -191,7 +187,9 @@ def run_tasks(
     """
     limits = limits or BatchLimits()
     summary = RunSummary(source=adapter.source, run_id=uuid.uuid4().hex[:12])
-    committer = _Committer(adapter, settings, summary.run_id, pipeline_name or adapter.source)
+    committer = Committer(
+        settings, pipeline_name or adapter.source, adapter.raw_schema, summary.run_id
+    )
     began = time.monotonic()
     if reporter:
         reporter.start(len(tasks) + len(initial_results))
@@ -224,7 +222,7 @@ def run_tasks(
     def flush() -> None:
         nonlocal batch, batch_rows, batch_began
         if batch:
-            committer.commit(batch)
+            commit_windows(committer, adapter, batch)
             if reporter:
                 reporter.committed(len(batch), batch_rows)
         batch, batch_rows, batch_began = [], 0, time.monotonic()
@@ -357,68 +355,31 @@ def _scrub(result: FetchResult) -> FetchResult:
     return result
 
 
-class _Committer:
-    """Lands batches through one dlt pipeline, created on first use."""
-
-    def __init__(
-        self, adapter: Adapter, settings: Settings, run_id: str, pipeline_name: str
-    ) -> None:
-        self.adapter = adapter
-        self.settings = settings
-        self.run_id = run_id
-        self.pipeline_name = pipeline_name
-        self._pipeline: Any = None
-
-    def pipeline(self) -> Any:
-        if self._pipeline is None:
-            self._pipeline = dlt_pipeline(
-                self.settings, self.pipeline_name, self.adapter.raw_schema
-            )
-            if self._pipeline.has_pending_data:
-                log.warning(
-                    "dropping unfinished load packages of pipeline %s left by an "
-                    "interrupted run; their windows will be fetched again",
-                    self.pipeline_name,
-                )
-                self._pipeline.drop_pending_packages()
-        return self._pipeline
-
-    def commit(self, batch: list[FetchResult]) -> None:
-        """dlt extract + normalize outside the warehouse lock; load + load log inside it."""
-        loaded = [
-            r for r in batch if r.status not in FAILED_STATUSES and r.table is not None and r.rows
-        ]
-        load_id = None
-        pipeline = None
-        if loaded:
-            by_dataset: dict[str, list[Any]] = defaultdict(list)
-            for result in sorted(loaded, key=_window_order):
-                by_dataset[result.task.dataset].append(result.table)
-            pipeline = self.pipeline()
-            pipeline.extract(
-                [
-                    _deduplicated(self.adapter.resource(n, one_row_per_key(t)))
-                    for n, t in by_dataset.items()
-                ]
-            )
-            pipeline.normalize()
-        with (
-            write_lock(self.settings, f"{self.pipeline_name} load"),
-            _warehouse_open(self.settings),
-        ):
-            if pipeline is not None:
-                info = load_package(self.settings, pipeline)
-                load_id = info.loads_ids[-1] if info.loads_ids else None
-            _log_batch(self.settings, batch, self.run_id, self.adapter.source, load_id)
-            if self.settings.target == "duckdb":
-                _refresh_checkpoint(self.settings, self.adapter)
-        if pipeline is not None:
-            prune_loaded_packages(self.settings, self.pipeline_name)
-        for result in batch:
-            result.table = None  # release memory as soon as the batch is safe
-        # dlt's extract leaves reference cycles that still hold the batch's Arrow buffers;
-        # collect them now, or a long load's memory grows by a batch's worth per commit
-        gc.collect()
+def commit_windows(committer: Committer, adapter: Adapter, batch: list[FetchResult]) -> None:
+    """Commit a batch of fetched windows: their rows (each key once, later window winning),
+    a load-log row per window, their schema changes, then the no-op checkpoint cache."""
+    loaded = [
+        r for r in batch if r.status not in FAILED_STATUSES and r.table is not None and r.rows
+    ]
+    by_dataset: dict[str, list[Any]] = defaultdict(list)
+    for result in sorted(loaded, key=_window_order):
+        by_dataset[result.task.dataset].append(result.table)
+    committer.commit(
+        Batch(
+            purpose=f"{committer.pipeline_name} load",
+            resources=[
+                _deduplicated(adapter.resource(name, one_row_per_key(tables)))
+                for name, tables in by_dataset.items()
+            ],
+            ops=lambda load_id: _ops_rows(batch, committer.run_id, adapter.source, load_id),
+            then=lambda: _refresh_checkpoint(committer.settings, adapter),
+        )
+    )
+    for result in batch:
+        result.table = None  # release memory as soon as the batch is safe
+    # dlt's extract leaves reference cycles that still hold the batch's Arrow buffers;
+    # collect them now, or a long load's memory grows by a batch's worth per commit
+    gc.collect()
 
 
 def _window_order(result: FetchResult) -> tuple[datetime, str]:
@@ -458,24 +419,10 @@ def _deduplicated(resource: Any) -> Any:
     return resource
 
 
-@contextlib.contextmanager
-def _warehouse_open(settings: Settings) -> Iterator[None]:
-    """Keep the DuckDB file open for one commit (under the write lock), so the connections dlt's
-    load and the load log open share one database instance: closing the last connection
-    checkpoints the file and opening it reads its metadata back, once per commit instead of
-    several times."""
-    if settings.target != "duckdb":
-        yield
-        return
-    con = connect_duckdb(settings)
-    try:
-        yield
-    finally:
-        con.close()
-
-
 def _refresh_checkpoint(settings: Settings, adapter: Adapter) -> None:
     """Rewrite the no-op cache from the load log (called under the write lock)."""
+    if settings.target != "duckdb":
+        return  # a cache of the DuckDB file's load log (it names that file)
     from loaders.common.checkpoint import write_cache
     from loaders.common.ops import read_done_windows
 
@@ -498,9 +445,9 @@ def _unfinished_note(result: FetchResult) -> list[str]:
     return ["not final: the window had not ended when it was fetched; fetched again next cycle"]
 
 
-def _log_batch(
-    settings: Settings, batch: Iterable[FetchResult], run_id: str, source: str, load_id: str | None
-) -> None:
+def _ops_rows(
+    batch: Iterable[FetchResult], run_id: str, source: str, load_id: str | None
+) -> OpsRows:
     rows, changes = [], []
     for r in batch:
         notes = "; ".join([*r.notes, *_unfinished_note(r)]) or None
@@ -522,17 +469,4 @@ def _log_batch(
             )
         )
         changes.extend(r.schema_changes)
-    if settings.target != "duckdb":
-        from loaders.common.bigquery_ops import log_batch_bigquery
-
-        log_batch_bigquery(settings, rows, changes, run_id)
-        return
-    con = connect_duckdb(settings)
-    try:
-        ensure_ops_tables(con)
-        con.execute("begin")
-        write_load_log(con, rows)
-        write_schema_changes(con, changes, run_id)
-        con.execute("commit")
-    finally:
-        con.close()
+    return OpsRows(rows, changes)

@@ -8,16 +8,14 @@ clock instead of sleeping.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from loaders.common.locks import locked_json
 
 log = logging.getLogger(__name__)
 
@@ -47,28 +45,6 @@ def wait_for_slot(stamps: Sequence[float], now: float, limits: Sequence[Limit]) 
     return wait
 
 
-@contextlib.contextmanager
-def _locked_json(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON object in `path`, held under an exclusive flock and rewritten on exit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            handle.seek(0)
-            text = handle.read()
-            try:
-                state = json.loads(text) if text.strip() else {}
-            except ValueError:
-                state = {}  # a torn or foreign file: start afresh rather than fail every load
-            yield state
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps(state))
-            handle.flush()
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 class SharedRateLimiter:
     """Sliding-window limits (e.g. 60/minute and 1000/hour) shared through a state file by
     every thread and process that uses the same file."""
@@ -89,7 +65,7 @@ class SharedRateLimiter:
 
     def try_acquire(self) -> float:
         """Take a slot now and return 0, or return how long to wait before asking again."""
-        with _locked_json(self.path) as state:
+        with locked_json(self.path) as state:
             now = self._clock()
             stamps = sorted(t for t in state.get("sent", []) if t > now - self._horizon)
             wait = wait_for_slot(stamps, now, self.limits)
@@ -148,7 +124,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
 
     def state(self, endpoint: str) -> BreakerState:
-        with self._lock, _locked_json(self.path) as state:
+        with self._lock, locked_json(self.path) as state:
             return BreakerState(**state.get(endpoint, {}))
 
     def open_until(self, endpoint: str) -> float | None:
@@ -160,12 +136,12 @@ class CircuitBreaker:
         return until if until > self._clock() else None
 
     def record_success(self, endpoint: str) -> None:
-        with self._lock, _locked_json(self.path) as state:
+        with self._lock, locked_json(self.path) as state:
             state.pop(endpoint, None)
 
     def record_failure(self, endpoint: str, reason: str) -> bool:
         """Count a failure; True when this failure opened the breaker."""
-        with self._lock, _locked_json(self.path) as state:
+        with self._lock, locked_json(self.path) as state:
             previous = BreakerState(**state.get(endpoint, {}))
             failures = previous.failures + 1
             opened = failures >= self.threshold

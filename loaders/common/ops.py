@@ -13,12 +13,15 @@ that a window is marked done without its rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loaders.logs import redact
+
+if TYPE_CHECKING:  # records imports pyarrow: not for the CLI's quick commands
+    from loaders.common.records import RecordError
 
 STATUSES = ("ok", "empty", "failed", "forbidden", "needs_token", "not_found", "skipped", "fallback")
 DONE_STATUSES = ("ok", "empty", "fallback")
@@ -128,6 +131,46 @@ class SchemaChange:
         object.__setattr__(self, "field", redact(self.field) or "")
 
 
+def field_changes(
+    source: str,
+    dataset: str,
+    expected: Sequence[str],
+    keys_seen: Sequence[str],
+    received: int,
+    *,
+    origin: str,
+    known: Collection[str] | None = None,
+) -> list[SchemaChange]:
+    """Fields new to a dataset's declaration (`origin`: where it is declared), landed as text,
+    and declared fields absent from every record of a response (only when records came).
+    `known` is what is not new when it is more than `expected` (columns derived on landing)."""
+    declared = set(expected if known is None else known)
+    changes = [
+        SchemaChange(source, dataset, name, "added", f"not in {origin}; landed as text")
+        for name in keys_seen
+        if name not in declared
+    ]
+    if received:
+        seen = set(keys_seen)
+        changes += [
+            SchemaChange(
+                source,
+                dataset,
+                name,
+                "missing",
+                f"in {origin} but absent from every record of a response",
+            )
+            for name in expected
+            if name not in seen
+        ]
+    return changes
+
+
+def record_change(source: str, dataset: str, exc: RecordError) -> SchemaChange:
+    """The schema change behind records that cannot land (type_change, missing_key, ...)."""
+    return SchemaChange(source, dataset, exc.field, exc.change, str(exc))
+
+
 @dataclass
 class OpsState:
     """What the load log says about one dataset, read once per run."""
@@ -165,6 +208,13 @@ def write_load_log(con: Any, rows: Sequence[LoadLogRow]) -> None:
         con.executemany(
             "insert into ops.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [r.as_tuple() for r in rows],
+        )
+
+
+def write_iris_stats(con: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+    if rows:
+        con.executemany(
+            "insert into ops.iris_stats values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
 
 

@@ -40,6 +40,7 @@ class RecordError(ValueError):
     change (`change`, on `field`) goes to ops.schema_changes. Nothing of the body is written."""
 
     change = "record_error"
+    error_kind = "records"  # the failed window's error_kind
 
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
@@ -53,6 +54,7 @@ class TypeDrift(RecordError):
     """A value arrived with a type its column does not hold."""
 
     change = "type_change"
+    error_kind = "type"
 
     def __init__(self, field: str, expected: str, value: Any) -> None:
         shown = repr(value)

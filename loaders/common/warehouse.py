@@ -15,24 +15,19 @@ The IRIS flush worker is such a writer: it waits while the receiver keeps landin
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import logging
 import os
-import random
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from loaders.common.bigquery import bigquery_destination
+from loaders.common.locks import BuildWait, file_lock, running_build, write_holder
 from loaders.errors import DiskSpaceError, WarehouseBusyError
 from loaders.settings import Settings
 
 log = logging.getLogger(__name__)
-
-WAIT_NOTICE_S = 30.0  # how often a process waiting for a build says so
 
 
 @contextlib.contextmanager
@@ -54,7 +49,7 @@ def build_lock(settings: Settings, purpose: str) -> Iterator[None]:
         except Exception as exc:  # e.g. another program has the file open: readers then wait
             log.warning("no load-log snapshot for readers during the build: %s", exc)
         else:
-            _write_holder(settings.lock_path, purpose, build=True, snapshot=snapshot)
+            write_holder(settings.lock_path, purpose, build=True, snapshot=snapshot)
         yield
 
 
@@ -99,124 +94,6 @@ def run_lock(settings: Settings, pipeline_name: str) -> Iterator[None]:
     what = f"another `{pipeline_name}` load is running"
     with file_lock(path, f"{pipeline_name} run", settings.lock_timeout_s, what):
         yield
-
-
-@contextlib.contextmanager
-def file_lock(
-    path: Path, purpose: str, timeout_s: float, what: str, *, build: bool = False
-) -> Iterator[None]:
-    """An exclusive advisory lock on `path`; waits with backoff, then names the holder. While
-    a build holds it, waits for the build without a timeout (the timeout counts from its end)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        deadline = time.monotonic() + timeout_s
-        delay = 0.05
-        waiting = BuildWait(purpose)
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = running_build(path)
-                if holder is not None:
-                    waiting.notice(holder)
-                    deadline = time.monotonic() + timeout_s
-                elif time.monotonic() >= deadline:
-                    raise WarehouseBusyError(
-                        f"{what} ({_holder(path)}) and the lock stayed held for {timeout_s:.0f}s; "
-                        "try again later or raise GRIDWAREHOUSE_LOCK_TIMEOUT_S"
-                    ) from None
-                time.sleep(delay + random.uniform(0, delay))
-                delay = min(delay * 2, 2.0)
-        waiting.done()
-        try:
-            _write_holder(path, purpose, build=build)
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                _holder_path(path).unlink()
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-class BuildWait:
-    """Says, at once and then every WAIT_NOTICE_S, that a process waits for a build."""
-
-    def __init__(self, purpose: str) -> None:
-        self.purpose = purpose
-        self.began: float | None = None
-        self._last = 0.0
-
-    def notice(self, holder: dict[str, Any]) -> None:
-        now = time.monotonic()
-        if self.began is None:
-            self.began = now
-        if self._last and now - self._last < WAIT_NOTICE_S:
-            return
-        self._last = now
-        log.warning(
-            "waiting for %s (pid %s, since %s) to finish before %s; waited %.0fs",
-            holder.get("purpose", "a dbt build"),
-            holder.get("pid"),
-            holder.get("since"),
-            self.purpose,
-            now - self.began,
-        )
-
-    def done(self) -> None:
-        if self.began is not None:
-            log.warning(
-                "the build finished; %s goes ahead after waiting %.0fs",
-                self.purpose,
-                time.monotonic() - self.began,
-            )
-
-
-def _holder_path(lock: Path) -> Path:
-    return lock.with_suffix(".holder")
-
-
-def _write_holder(lock: Path, purpose: str, *, build: bool, snapshot: Path | None = None) -> None:
-    info: dict[str, Any] = {
-        "pid": os.getpid(),
-        "purpose": purpose,
-        "since": datetime.now(UTC).isoformat(timespec="seconds"),
-        "build": build,
-    }
-    if snapshot is not None:
-        info["snapshot"] = str(snapshot)
-    partial = _holder_path(lock).with_suffix(".holder.partial")
-    partial.write_text(json.dumps(info))
-    os.replace(partial, _holder_path(lock))  # readers never see half a file
-
-
-def _holder_info(lock: Path) -> dict[str, Any] | None:
-    try:
-        info = json.loads(_holder_path(lock).read_text())
-    except (OSError, ValueError):
-        return None
-    return info if isinstance(info, dict) else None
-
-
-def _holder(lock: Path) -> str:
-    info = _holder_info(lock)
-    if not info or not {"pid", "purpose", "since"} <= set(info):
-        return "holder unknown"
-    return f"pid {info['pid']}: {info['purpose']} since {info['since']}"
-
-
-def running_build(lock: Path) -> dict[str, Any] | None:
-    """The holder of the lock when it is a build whose process is alive (a build killed with
-    -9 leaves its holder file behind, but not its lock)."""
-    info = _holder_info(lock)
-    if not info or not info.get("build"):
-        return None
-    try:
-        os.kill(int(info["pid"]), 0)
-    except (ProcessLookupError, ValueError, KeyError, TypeError):
-        return None
-    except PermissionError:
-        pass  # alive, another user's
-    return info
 
 
 def connect_duckdb(

@@ -10,10 +10,8 @@ the second one says who holds it and exits 0 at once.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loaders.common.dbt import built_marker, mark_built, project_fingerprint, run_dbt
+from loaders.common.locks import sole_holder
 from loaders.common.runner import graceful_stop
 from loaders.common.summary import summary_lines
 from loaders.errors import GridwarehouseError
@@ -66,26 +65,8 @@ class RunLocked(Exception):
 @contextlib.contextmanager
 def cycle_lock(settings: Settings) -> Iterator[None]:
     """Held for a whole cycle; a second `run` gets RunLocked at once instead of waiting."""
-    path = settings.data_dir / "run.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            raise RunLocked(handle.read().strip() or "another process") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {_pid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _pid() -> int:
-    return os.getpid()
+    with sole_holder(settings.data_dir / "run.lock", RunLocked):
+        yield
 
 
 def _state_path(settings: Settings) -> Path:

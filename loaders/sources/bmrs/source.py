@@ -6,10 +6,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import dlt
 import orjson
 import pyarrow as pa
 
+from loaders.common.commit import merge_resource
 from loaders.common.engine import FetchResult, Task
 from loaders.common.http import (
     HttpClient,
@@ -21,8 +21,8 @@ from loaders.common.http import (
     whole_array,
 )
 from loaders.common.jsonrows import Converted, convert
-from loaders.common.ops import SchemaChange
-from loaders.common.records import RecordError, TypeDrift
+from loaders.common.ops import SchemaChange, field_changes
+from loaders.common.records import RecordError
 from loaders.errors import BadResponseError, SourceError, error_kind
 from loaders.settings import Settings
 from loaders.sources.bmrs.catalogue import (
@@ -73,26 +73,9 @@ def records_array(body: bytes, endpoint: Endpoint, url: str) -> bytes:
 
 def schema_changes(endpoint: Endpoint, keys_seen: list[str], received: int) -> list[SchemaChange]:
     """Fields new to the catalogue (landed as text) and catalogue fields absent from a response."""
-    declared = set(endpoint.field_names)
-    seen = set(keys_seen)
-    changes = [
-        SchemaChange(SOURCE, endpoint.name, name, "added", "not in the catalogue; landed as text")
-        for name in keys_seen
-        if name not in declared
-    ]
-    if received:
-        changes += [
-            SchemaChange(
-                SOURCE,
-                endpoint.name,
-                name,
-                "missing",
-                "in the catalogue but absent from every record of a response",
-            )
-            for name in endpoint.field_names
-            if name not in seen
-        ]
-    return changes
+    return field_changes(
+        SOURCE, endpoint.name, endpoint.field_names, keys_seen, received, origin="the catalogue"
+    )
 
 
 class BmrsAdapter:
@@ -130,16 +113,9 @@ class BmrsAdapter:
             result.rows = converted.table.num_rows if converted.table is not None else 0
             result.status = "ok" if result.rows else "empty"
         except RecordError as exc:
-            result.status, result.error, result.error_kind = (
-                "failed",
-                f"{endpoint.name}: {exc}",
-                "type" if isinstance(exc, TypeDrift) else "records",
-            )
             # a renamed key field also shows as one field added and one missing
-            result.schema_changes = [
-                *schema_changes(endpoint, exc.keys_seen, exc.received),
-                SchemaChange(SOURCE, endpoint.name, exc.field, exc.change, str(exc)),
-            ]
+            result.schema_changes = schema_changes(endpoint, exc.keys_seen, exc.received)
+            result.records_failed(SOURCE, endpoint.name, endpoint.name, exc)
         except SourceError as exc:
             result.status, result.error, result.error_kind = "failed", str(exc), error_kind(exc)
             result.attempts = exc.attempts
@@ -181,14 +157,7 @@ def dataset_resource(endpoint: Endpoint, data: Any, *, target: str = "duckdb") -
     """The dlt resource for one dataset: merge on the natural key into raw_bmrs.<dataset>. On
     BigQuery, tables with a settlement date are partitioned by it (and clustered by BM unit),
     so the big ones (BOD, BOALF, PN) are scanned only for the days a query asks for."""
-    resource = dlt.resource(
-        data,
-        name=endpoint.table,
-        table_name=endpoint.table,
-        write_disposition="merge",
-        primary_key="_natural_key",
-        max_table_nesting=0,
-    )
+    resource = merge_resource(data, name=endpoint.table)
     types = {f.name: f.type for f in endpoint.fields}
     if target == "bigquery" and types.get("settlementDate") == "date":
         from dlt.destinations.adapters import bigquery_adapter

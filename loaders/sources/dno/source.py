@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import dlt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loaders.common.commit import merge_resource
 from loaders.common.engine import FetchResult, Task, Window
 from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, whole_array
 from loaders.common.jsonrows import convert, csv_array
@@ -236,11 +236,7 @@ class DnoAdapter:
             result.status, result.error, result.error_kind = self._refusal(dno, kind, exc)
             result.attempts = exc.attempts
         except RecordError as exc:  # records without their key, a field name clash, drift
-            result.status, result.error, result.error_kind = (
-                "failed",
-                f"{dno} {kind}: {exc}",
-                "records",
-            )
+            result.records_failed(SOURCE, task.dataset, f"{dno} {kind}", exc)
         result.finished_at = datetime.now(UTC)
         return result
 
@@ -290,14 +286,7 @@ class DnoAdapter:
 
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
         dno, kind = split_name(dataset)
-        return dlt.resource(
-            _stream(tables),
-            name=f"{dno}_{kind}".lower(),
-            table_name=kind,
-            write_disposition="merge",
-            primary_key="_natural_key",
-            max_table_nesting=0,
-        )
+        return merge_resource(_stream(tables), name=f"{dno}_{kind}".lower(), table_name=kind)
 
     def describe(self) -> dict[str, dict[str, Any]]:
         return {}

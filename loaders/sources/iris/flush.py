@@ -21,32 +21,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import dlt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loaders.common.commit import Batch, Committer, OpsRows, merge_resource
 from loaders.common.jsonrows import MESSAGE_ID, convert
-from loaders.common.ops import (
-    LoadLogRow,
-    SchemaChange,
-    ensure_ops_tables,
-    write_load_log,
-    write_schema_changes,
-)
+from loaders.common.ops import LoadLogRow, SchemaChange, record_change
 from loaders.common.records import RecordError, TypeDrift, snake_case
-from loaders.common.warehouse import (
-    connect_duckdb,
-    dlt_pipeline,
-    load_package,
-    prune_loaded_packages,
-    write_lock,
-)
+from loaders.common.warehouse import connect_duckdb
 from loaders.settings import Settings
 from loaders.sources.bmrs.catalogue import Catalogue, Endpoint
 from loaders.sources.bmrs.source import RAW_SCHEMA, dataset_resource, schema_changes
 from loaders.sources.iris.datasets import endpoint_for
-from loaders.sources.iris.stats import write_stats
 from loaders.testing import failpoints
 
 log = logging.getLogger(__name__)
@@ -184,15 +171,7 @@ class Flusher:
         self.catalogue = catalogue
         self.queue = queue
         self.run_id = run_id
-        self._pipeline: Any = None
-
-    def pipeline(self) -> Any:
-        if self._pipeline is None:
-            self._pipeline = dlt_pipeline(self.settings, PIPELINE, RAW_SCHEMA)
-            if self._pipeline.has_pending_data:
-                # a flush killed mid-load: its landing files were kept, so they are flushed again
-                self._pipeline.drop_pending_packages()
-        return self._pipeline
+        self.committer = Committer(settings, PIPELINE, RAW_SCHEMA, run_id)
 
     def flush(self, paths: Sequence[Path], stats: list[tuple[Any, ...]]) -> FlushOutcome:
         """Commit the messages of `paths` (and the stats rows) in one lock hold; the files
@@ -209,30 +188,29 @@ class Flusher:
                 groups, held = self._groups(landed, loaded_at)
             finally:
                 landed.close()
-        with write_lock(self.settings, "iris flush"):
+
+        def resources() -> list[Any]:
+            # under the lock: a stored record published later than an incoming one wins
             if self.settings.target == "duckdb":
                 outcome.stale_skipped = self._drop_stale(groups)
-            resources = [
+            staged = [
                 dataset_resource(g.endpoint, [g.table], target=self.settings.target)
                 for g in groups
                 if g.table is not None and g.table.num_rows
             ]
-            if held:
-                resources.append(_unmapped_resource(held, loaded_at))
-            load_id = None
-            if resources:
-                pipeline = self.pipeline()
-                pipeline.extract(resources)
-                pipeline.normalize()
-                info = load_package(self.settings, pipeline)
-                load_id = info.loads_ids[-1] if info.loads_ids else None
-            self._log(groups, stats, load_id, loaded_at)
+            return staged + ([_unmapped_resource(held, loaded_at)] if held else [])
+
+        self.committer.commit(
+            Batch(
+                purpose="iris flush",
+                resources_under_lock=resources,
+                ops=lambda load_id: self._ops_rows(groups, stats, load_id, loaded_at),
+            )
+        )
         # a crash here (the whole service: this worker and its receiver) re-flushes these files
         failpoints.hit("iris.after_flush_commit", also=(os.getppid(),))
         for path in paths:
             path.unlink(missing_ok=True)
-        if resources:
-            prune_loaded_packages(self.settings, PIPELINE)
         for g in groups:
             outcome.rows[g.endpoint.name] = g.table.num_rows if g.table is not None else 0
         outcome.unmapped = len(held)
@@ -333,13 +311,13 @@ class Flusher:
 
     # -- ops ---------------------------------------------------------------------------------
 
-    def _log(
+    def _ops_rows(
         self,
         groups: list[_Group],
         stats: list[tuple[Any, ...]],
         load_id: str | None,
         loaded_at: datetime,
-    ) -> None:
+    ) -> OpsRows:
         rows, changes = [], []
         finished = datetime.now(UTC)
         for g in groups:
@@ -360,22 +338,7 @@ class Flusher:
                 )
             )
             changes += g.changes
-        if self.settings.target != "duckdb":
-            from loaders.common.bigquery_ops import log_batch_bigquery, write_iris_stats_bigquery
-
-            log_batch_bigquery(self.settings, rows, changes, self.run_id)
-            write_iris_stats_bigquery(self.settings, stats)
-            return
-        con = connect_duckdb(self.settings)
-        try:
-            ensure_ops_tables(con)
-            con.execute("begin")
-            write_load_log(con, rows)
-            write_schema_changes(con, changes, self.run_id)
-            write_stats(con, stats)
-            con.execute("commit")
-        finally:
-            con.close()
+        return OpsRows(rows, changes, stats)
 
 
 def _filter_stale(con: Any, group: _Group) -> int:
@@ -456,14 +419,7 @@ def _unmapped_resource(held: list[_Held], loaded_at: datetime) -> Any:
             ]
         ),
     )
-    return dlt.resource(
-        [table],
-        name=UNMAPPED_TABLE,
-        table_name=UNMAPPED_TABLE,
-        write_disposition="merge",
-        primary_key="_natural_key",
-        max_table_nesting=0,
-    )
+    return merge_resource([table], name=UNMAPPED_TABLE)
 
 
 def _reason(exc: RecordError) -> str:
@@ -473,4 +429,4 @@ def _reason(exc: RecordError) -> str:
 
 
 def _change(group: _Group, exc: RecordError) -> SchemaChange:
-    return SchemaChange(SOURCE, group.endpoint.name, exc.field, exc.change, str(exc))
+    return record_change(SOURCE, group.endpoint.name, exc)

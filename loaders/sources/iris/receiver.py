@@ -11,7 +11,6 @@ after each drop, what IRIS may have missed is back-filled from the BMRS API.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import random
 import re
@@ -19,23 +18,26 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import orjson
-
-from loaders.common.warehouse import running_build
-from loaders.errors import ConfigError, GridwarehouseError
-from loaders.logs import redact
+from loaders.common.locks import running_build, sole_holder
+from loaders.errors import GridwarehouseError
 from loaders.settings import Settings
-from loaders.sources.bmrs.catalogue import Catalogue, load_catalogue
+from loaders.sources.bmrs.catalogue import load_catalogue
 from loaders.sources.iris.archive import Archive
-from loaders.sources.iris.datasets import dataset_name, endpoint_for
+from loaders.sources.iris.connection import (
+    CLIENT_OPTIONS,
+    IrisConfig,
+    check_connection_string,
+    make_client,
+    resolve_config,
+)
+from loaders.sources.iris.datasets import endpoint_for
 from loaders.sources.iris.gapfill import GapFiller
 from loaders.sources.iris.landing import LandedMessage, LandingWriter
+from loaders.sources.iris.messages import MalformedMessage, parse_message
 from loaders.sources.iris.stats import ReceiverStats, last_message_times, secret_warning, stats_rows
 from loaders.sources.iris.worker import FlushWorker, WorkerGoneError
 from loaders.testing import failpoints
@@ -49,7 +51,6 @@ LOCK_RENEWAL_S = 300.0
 # cost a tenth of the peak receive rate for renewals that are never needed.
 RENEW_AFTER_S = 5.0
 BACKOFF_MAX_S = 60.0
-DESCRIPTION_MAX = 1000
 
 
 class ReceiverRunningError(GridwarehouseError):
@@ -66,220 +67,19 @@ class IrisConnectError(GridwarehouseError):
     """The first connection was refused for a reason retrying will not fix (credentials)."""
 
 
-@dataclass(frozen=True)
-class IrisConfig:
-    queue: str
-    namespace: str
-    connection_string: str | None = field(default=None, repr=False)
-    client_id: str | None = None
-    tenant_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-
-
-def resolve_config(settings: Settings) -> IrisConfig:
-    """The subscription from the environment, or a clear error naming what is missing."""
-    cs = settings.secret("IRIS_CONNECTION_STRING")
-    if cs:
-        check_connection_string(cs)
-        entity = re.search(r"(?i)(?:^|;)\s*EntityPath=([^;]+)", cs)
-        queue = settings.iris_queue_name or (entity.group(1).strip() if entity else None)
-        if not queue:
-            raise ConfigError(
-                "IRIS_CONNECTION_STRING has no EntityPath: set IRIS_QUEUE_NAME to the queue name"
-            )
-        return IrisConfig(queue=queue, namespace=settings.iris_namespace, connection_string=cs)
-    values = {
-        "IRIS_CLIENT_ID": settings.iris_client_id,
-        "IRIS_CLIENT_SECRET": settings.secret("IRIS_CLIENT_SECRET"),
-        "IRIS_TENANT_ID": settings.iris_tenant_id,
-        "IRIS_QUEUE_NAME": settings.iris_queue_name,
-    }
-    missing = [name for name, value in values.items() if not value]
-    if missing:
-        raise ConfigError(
-            f"IRIS needs {', '.join(missing)} (from your IRIS subscription on the Elexon portal), "
-            "or IRIS_CONNECTION_STRING; see docs/sources.md, 'IRIS'"
-        )
-    return IrisConfig(
-        queue=str(settings.iris_queue_name),
-        namespace=settings.iris_namespace,
-        client_id=settings.iris_client_id,
-        tenant_id=settings.iris_tenant_id,
-        client_secret=settings.secret("IRIS_CLIENT_SECRET"),
-    )
-
-
-def check_connection_string(cs: str) -> None:
-    """Refuse a connection string the SDK cannot use, before anything is opened or written: one
-    line naming the variable and what is wrong (the SDK's words, never the string's values)."""
-    from azure.servicebus import parse_connection_string
-
-    try:
-        endpoint = urlsplit(parse_connection_string(cs).endpoint)
-        if not endpoint.hostname:
-            raise ValueError("Endpoint has no host name.")
-        if endpoint.netloc.rpartition(":")[2] and not _has_numeric_port(endpoint.netloc):
-            raise ValueError("the Endpoint's port is not a number.")
-    except ValueError as exc:
-        pairs = (part.partition("=") for part in cs.split(";"))
-        secrets = [v for k, _, v in pairs if v and k.strip().lower().startswith("sharedaccess")]
-        detail = str(exc) if not any(v in str(exc) for v in secrets) else "it could not be parsed"
-        raise ConfigError(
-            f"IRIS_CONNECTION_STRING is malformed: {detail.rstrip('.')}. Expected "
-            "Endpoint=sb://<namespace>/;SharedAccessKeyName=<name>;SharedAccessKey=<key> "
-            "(or SharedAccessSignature=<sas>), optionally ;EntityPath=<queue>"
-        ) from None
-
-
-def _has_numeric_port(netloc: str) -> bool:
-    """host or host:port with a number (urlsplit's .port would raise on anything else)."""
-    host, colon, port = netloc.rpartition("@")[2].rpartition(":")
-    return not colon or (port.isdigit() and bool(host))
-
-
-# The SDK's own retries would hide a dropped connection from the receive loop; with none, the
-# loop sees every drop, counts it, backs off, reconnects and asks for the gap back-fill itself.
-CLIENT_OPTIONS = {"retry_total": 0}
-
-
-def make_client(config: IrisConfig) -> Any:
-    """A ServiceBusClient: SAS/emulator connection string, or the app registration's secret."""
-    from azure.servicebus import ServiceBusClient
-
-    if config.connection_string:
-        return ServiceBusClient.from_connection_string(config.connection_string, **CLIENT_OPTIONS)
-    from azure.identity import ClientSecretCredential
-
-    credential = ClientSecretCredential(
-        str(config.tenant_id), str(config.client_id), str(config.client_secret)
-    )
-    return ServiceBusClient(config.namespace, credential, **CLIENT_OPTIONS)
-
-
-class MalformedMessage(Exception):
-    def __init__(self, reason: str, detail: str, dataset: str | None) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = (redact(detail) or "")[:DESCRIPTION_MAX]  # sent to the broker's DLQ
-        self.dataset = dataset
-
-
-def _body_bytes(msg: Any) -> bytes:
-    from azure.servicebus.amqp import AmqpMessageBodyType
-
-    if msg.body_type == AmqpMessageBodyType.DATA:
-        return b"".join(bytes(part) for part in msg.body)
-    if msg.body_type == AmqpMessageBodyType.VALUE:
-        value = msg.body
-        if isinstance(value, bytes):
-            return value
-        if isinstance(value, str):
-            return value.encode()
-        return orjson.dumps(value)
-    raise MalformedMessage("unsupported-body", "an AMQP sequence body, not JSON", msg.subject)
-
-
-def parse_message(
-    msg: Any, queue: str, received_at: datetime, catalogue: Catalogue | None = None
-) -> LandedMessage:
-    """A received message as records, or MalformedMessage saying why it cannot be landed."""
-    raw = _body_bytes(msg)
-    subject = msg.subject
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedMessage(
-            "malformed-json", f"the body is not JSON ({exc}); it starts {raw[:80]!r}", subject
-        ) from None
-    records = _records_of(body, subject, catalogue)
-    bad = next((r for r in records if not isinstance(r, dict)), None)
-    if bad is not None:
-        raise MalformedMessage(
-            "not-records", f"a record is not a JSON object: {orjson.dumps(bad)[:80]!r}", subject
-        )
-    props = msg.application_properties or {}
-    file_name = props.get(b"source_file_name") or props.get("source_file_name")
-    sequence = msg.sequence_number
-    enqueued = msg.enqueued_time_utc or received_at
-    return LandedMessage(
-        message_id=str(msg.message_id) if msg.message_id else f"{queue}:{sequence}",
-        sequence=sequence,
-        subject=subject,
-        dataset=dataset_name(subject, records),
-        enqueued_at=enqueued if enqueued.tzinfo else enqueued.replace(tzinfo=UTC),
-        received_at=received_at,
-        records=records,
-        file_name=file_name.decode() if isinstance(file_name, bytes) else file_name,
-    )
-
-
-def _records_of(body: Any, subject: str | None, catalogue: Catalogue | None) -> list[Any]:
-    """The records of a body: a list, {"data": [...]}, or one record of the subject's dataset.
-    Anything else (null, {"data": null}, an {"error": ...} object) is not records."""
-    if isinstance(body, list):
-        return body
-    if isinstance(body, dict) and "data" in body:
-        if isinstance(body["data"], list):
-            return body["data"]
-        raise MalformedMessage(
-            "not-records", f'the body\'s "data" is {_json_kind(body["data"])}, not a list', subject
-        )
-    if isinstance(body, dict):
-        if _is_one_record(body, subject, catalogue):
-            return [body]
-        shown = ", ".join(sorted(body))[:120]
-        raise MalformedMessage(
-            "not-records",
-            f"the body is a JSON object without the natural key of its dataset {subject}: "
-            f"fields {shown}",
-            subject,
-        )
-    raise MalformedMessage("not-records", f"the body is {_json_kind(body)}, not records", subject)
-
-
-def _is_one_record(body: dict[str, Any], subject: str | None, catalogue: Catalogue | None) -> bool:
-    """A lone object is a record when it carries its dataset's natural key fields (a dataset
-    not in the catalogue is landed raw as it is, so any object will do for it)."""
-    dataset = dataset_name(subject, [body])
-    endpoint = endpoint_for(catalogue, dataset) if catalogue and dataset else None
-    if endpoint is None:
-        return True
-    return all(k in body for k in endpoint.keys) and bool(set(body) & set(endpoint.field_names))
-
-
-def _json_kind(value: Any) -> str:
-    return "null" if value is None else f"a JSON {type(value).__name__}"
-
-
 @contextlib.contextmanager
 def receiver_lock(settings: Settings, queue: str) -> Iterator[None]:
     """One receiver per queue on this machine: a second one exits at once, naming the first."""
     path = settings.data_dir / "iris" / f"{_safe(queue)}.receiver.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ReceiverRunningError(
-                f"another `gridwarehouse iris run` is already receiving from queue {queue!r} "
-                f"({holder}); only one receiver per queue may run. Stop it first."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {_pid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def refused(holder: str) -> ReceiverRunningError:
+        return ReceiverRunningError(
+            f"another `gridwarehouse iris run` is already receiving from queue {queue!r} "
+            f"({holder}); only one receiver per queue may run. Stop it first."
+        )
 
-def _pid() -> int:
-    import os
-
-    return os.getpid()
+    with sole_holder(path, refused):
+        yield
 
 
 def _safe(name: str) -> str:
@@ -633,3 +433,19 @@ class IrisReceiver:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+# the subscription and message parsing live in connection.py and messages.py; their names stay
+# importable from here, where the receiver's callers have always found them
+__all__ = [
+    "CLIENT_OPTIONS",
+    "IrisConfig",
+    "IrisReceiver",
+    "MalformedMessage",
+    "ReceiverRunningError",
+    "check_connection_string",
+    "make_client",
+    "parse_message",
+    "receiver_lock",
+    "resolve_config",
+]

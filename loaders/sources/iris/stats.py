@@ -152,13 +152,6 @@ def stats_rows(
     return redact_value(rows)
 
 
-def write_stats(con: Any, rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        con.executemany(
-            "insert into ops.iris_stats values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
-
-
 def last_message_times(con: Any, queue: str) -> dict[str, datetime]:
     """The latest enqueued time per dataset ever recorded for this queue."""
     exists = con.execute(

@@ -18,16 +18,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import dlt
 import orjson
 import pyarrow as pa
 
+from loaders.common.commit import merge_resource
 from loaders.common.engine import FetchResult, Task
 from loaders.common.http import HttpClient, RetryPolicy
 from loaders.common.jsonrows import Converted, convert
 from loaders.common.limits import CircuitBreaker, Limit, SharedRateLimiter
-from loaders.common.ops import SchemaChange
-from loaders.common.records import RecordError, TypeDrift
+from loaders.common.ops import SchemaChange, field_changes
+from loaders.common.records import RecordError
 from loaders.errors import (
     BadResponseError,
     HostDownError,
@@ -245,14 +245,7 @@ class IsoneAdapter:
         except _Failure as failure:
             self._record_failure(result, dataset, day, failure)
         except RecordError as exc:
-            result.status, result.error, result.error_kind = (
-                "failed",
-                f"{dataset.name}: {exc}",
-                "type" if isinstance(exc, TypeDrift) else "records",
-            )
-            result.schema_changes.append(
-                SchemaChange(SOURCE, dataset.name, exc.field, exc.change, str(exc))
-            )
+            result.records_failed(SOURCE, dataset.name, dataset.name, exc)
         result.finished_at = datetime.now(UTC)
         return result
 
@@ -405,13 +398,8 @@ class IsoneAdapter:
 
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
         spec, _ = self.config.split(dataset)
-        return dlt.resource(
-            tables,
-            name=re.sub(r"\W+", "_", dataset).lower(),
-            table_name=spec.table,
-            write_disposition="merge",
-            primary_key="_natural_key",
-            max_table_nesting=0,
+        return merge_resource(
+            tables, name=re.sub(r"\W+", "_", dataset).lower(), table_name=spec.table
         )
 
     def describe(self) -> dict[str, dict[str, Any]]:
@@ -436,20 +424,15 @@ def _decode(endpoint: Endpoint, body: bytes, url: str) -> list[dict[str, Any]]:
 
 def schema_changes(dataset: Dataset, keys_seen: list[str], received: int) -> list[SchemaChange]:
     """Fields new to the config (landed as text) and configured fields absent from a response."""
-    declared = {f.name for f in normalize.declared_fields(dataset.fields)}
-    changes = [
-        SchemaChange(SOURCE, dataset.name, name, "added", "not in datasets.toml; landed as text")
-        for name in keys_seen
-        if name not in declared
-    ]
-    if received:
-        seen = set(keys_seen)
-        changes += [
-            SchemaChange(SOURCE, dataset.name, f.name, "missing", "in datasets.toml but absent")
-            for f in dataset.fields
-            if f.name not in seen
-        ]
-    return changes
+    return field_changes(
+        SOURCE,
+        dataset.name,
+        [f.name for f in dataset.fields],
+        keys_seen,
+        received,
+        origin="datasets.toml",
+        known={f.name for f in normalize.declared_fields(dataset.fields)},
+    )
 
 
 def _counts_against_endpoint(exc: SourceError) -> bool:

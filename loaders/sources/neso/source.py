@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import dlt
 import orjson
 import pyarrow as pa
 
+from loaders.common.commit import merge_resource
 from loaders.common.engine import FetchResult, Task, Window
 from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, malformed
 from loaders.common.jsonrows import convert, csv_array
-from loaders.common.ops import SchemaChange
+from loaders.common.ops import SchemaChange, field_changes
 from loaders.common.portals import Resource, datastore_pages, package_resources, raw_bytes
-from loaders.common.records import FieldSpec, RecordError, TypeDrift
+from loaders.common.records import FieldSpec, RecordError
 from loaders.errors import (
     SourceError,
     UsageError,
@@ -179,14 +179,7 @@ class NesoAdapter:
                 result.rows = n
             result.status = "ok" if result.rows else "empty"
         except RecordError as exc:
-            result.status, result.error, result.error_kind = (
-                "failed",
-                f"{dataset.name}: {exc}",
-                "type" if isinstance(exc, TypeDrift) else "records",
-            )
-            result.schema_changes.append(
-                SchemaChange(SOURCE, dataset.name, exc.field, exc.change, str(exc))
-            )
+            result.records_failed(SOURCE, dataset.name, dataset.name, exc)
         except SourceError as exc:
             result.status, result.error, result.error_kind = _status(exc), str(exc), error_kind(exc)
             result.attempts = exc.attempts
@@ -209,14 +202,7 @@ class NesoAdapter:
             raise malformed(resource.url, body, f"not a CSV file: {exc}") from None
 
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
-        return dlt.resource(
-            tables,
-            name=dataset,
-            table_name=dataset,
-            write_disposition="merge",
-            primary_key="_natural_key",
-            max_table_nesting=0,
-        )
+        return merge_resource(tables, name=dataset)
 
     def describe(self) -> dict[str, dict[str, Any]]:
         return {}  # whole-resource loads: no incremental windows to cache
@@ -225,18 +211,10 @@ class NesoAdapter:
 def _changes(dataset: NesoDataset, keys_seen: list[str], received: int) -> list[SchemaChange]:
     if not dataset.fields:
         return []  # no declared columns: every column lands as text, nothing to compare
-    declared = {f.name for f in dataset.fields}
-    changes = [
-        SchemaChange(SOURCE, dataset.name, k, "added", "not declared; landed as text")
-        for k in keys_seen
-        if k not in declared
-    ]
-    if received:
-        changes += [
-            SchemaChange(SOURCE, dataset.name, k, "missing", "declared but absent from the file")
-            for k in sorted(declared - set(keys_seen))
-        ]
-    return changes
+    declared = sorted(f.name for f in dataset.fields)
+    return field_changes(
+        SOURCE, dataset.name, declared, keys_seen, received, origin="the declared fields"
+    )
 
 
 def _status(exc: SourceError) -> str:
