@@ -201,13 +201,25 @@ def iris_section(report: Report) -> str:
     return "".join(blocks)
 
 
+def _bad_counts(report: Report) -> str:
+    """What the badge says is wrong, by state: "2 stale · 1 never loaded" (a scheduled dataset
+    never loaded is a problem, but not a stale one)."""
+    words = {"stale": "stale", "failing": "failing", "never": "never loaded"}
+    counts = {state: 0 for state in words}
+    for d in report.datasets:
+        if d.state in counts:
+            counts[d.state] += 1
+    counts["stale"] += sum(1 for i in report.iris if i.state == "stale")
+    return " · ".join(f"{n} {words[state]}" for state, n in counts.items() if n)
+
+
 def render_html(report: Report, shown: Shown | None = None, *, live: bool = False) -> str:
     bad = report.unhealthy
     badge = (
         f'<span class="badge" style="background:{STATE_COLOURS["ok"]}">healthy</span>'
         if not bad
         else f'<span class="badge" style="background:{STATE_COLOURS["failing"]}">'
-        f"{len(bad)} stale or failing</span>"
+        f"{_bad_counts(report)}</span>"
     )
     refresh = f'<meta http-equiv="refresh" content="{REFRESH_S}">' if live else ""
     note = f" · refreshes every {REFRESH_S}s" if live else ""

@@ -162,7 +162,7 @@ def test_status_page_renders_in_headless_chromium(cli: Cli, chromium: str, tmp_p
     assert 'id="freshness"' in html and 'id="rows-chart"' in html and 'id="durations-chart"' in html
 
     rendered = dom(chromium, page.as_uri())
-    assert "BOALF" in rendered and "stale" in rendered and "1 stale or failing" in rendered
+    assert "BOALF" in rendered and "stale" in rendered and ">1 stale</span>" in rendered
     assert "BMRS (Elexon Insights API) [bmrs]" in rendered  # grouped by source
     # bars and cells carry visible labels, not only hover titles
     from loaders.operations.status_page import _short
