@@ -119,11 +119,12 @@ def _yaml_text(text: str) -> str:
     return '"' + " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# Generated staging models no mart, intermediate model or snapshot refers to (only the
+# Generated staging models no mart, intermediate model, snapshot or macro refers to (only the
 # completeness check reads them, through the settlement_datasets macro): tagged, and hidden from
 # the docs site's tree and lineage graph, so its default view is the marts and what feeds them.
+# Macros count: the BOALF computations shared by views and incremental marts ref staging there.
 CATALOGUE_ONLY_TAG = "catalogue_only"
-_READERS = ("models/intermediate", "models/marts", "snapshots")
+_READERS = ("models/intermediate", "models/marts", "snapshots", "macros")
 
 
 def read_downstream(project_root: Path = PROJECT_ROOT) -> set[str]:
