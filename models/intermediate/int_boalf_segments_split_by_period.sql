@@ -19,6 +19,8 @@ segments as (
         is_rr,
         is_deemed_bid_offer,
         _natural_key as segment_key,
+        -- the raw column, passed through untouched: a filter on it reaches the raw table's scan
+        settlement_date as segment_settlement_date,
         {{ epoch_seconds('time_from_utc') }} as from_s,
         {{ epoch_seconds('time_to_utc') }} as to_s
     from {{ ref('stg_bmrs__boalf') }}
@@ -89,6 +91,7 @@ levelled as (
 
 select
     segment_key,
+    segment_settlement_date,
     national_grid_bm_unit,
     bm_unit,
     acceptance_number,

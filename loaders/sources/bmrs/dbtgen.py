@@ -56,7 +56,11 @@ def hand_written(endpoint: Endpoint, staging_dir: Path = STAGING_DIR) -> bool:
 
 
 def staging_sql(endpoint: Endpoint) -> str:
-    """The standard staging model: typed columns, UTC timestamps, latest row per natural key."""
+    """The standard staging model: typed columns and UTC timestamps over the merged raw table.
+
+    No re-ranking: the loader and the IRIS flush merge every raw table on its natural key (the
+    model's `unique` test on `_natural_key` holds it), so a filter on a raw column reaches the scan.
+    """
     columns = [(f.column, f.type) for f in endpoint.fields]
     raw_columns = [
         *columns,
@@ -107,7 +111,7 @@ renamed as (
 
 )
 
-{{{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}}}
+select * from renamed
 """
 
 
@@ -115,11 +119,12 @@ def _yaml_text(text: str) -> str:
     return '"' + " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# Generated staging models no mart, intermediate model or snapshot refers to (only the
+# Generated staging models no mart, intermediate model, snapshot or macro refers to (only the
 # completeness check reads them, through the settlement_datasets macro): tagged, and hidden from
 # the docs site's tree and lineage graph, so its default view is the marts and what feeds them.
+# Macros count: the BOALF computations shared by views and incremental marts ref staging there.
 CATALOGUE_ONLY_TAG = "catalogue_only"
-_READERS = ("models/intermediate", "models/marts", "snapshots")
+_READERS = ("models/intermediate", "models/marts", "snapshots", "macros")
 
 
 def read_downstream(project_root: Path = PROJECT_ROOT) -> set[str]:
@@ -169,7 +174,7 @@ def models_yml(endpoints: list[Endpoint], catalogue_only: set[str] = frozenset()
         keys = ", ".join(e.keys)
         lines += [
             f"  - name: {model_name(e)}",
-            f"    description: {_yaml_text(f'{e.summary}. One row per natural key ({keys}), the latest load winning; timestamps in UTC. Source: BMRS {e.path}.')}",
+            f"    description: {_yaml_text(f'{e.summary}. One row per natural key ({keys}), as the loader merged it; timestamps in UTC. Source: BMRS {e.path}.')}",
         ]
         if model_name(e) in catalogue_only:
             lines += [

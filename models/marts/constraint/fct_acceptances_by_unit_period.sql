@@ -4,53 +4,53 @@
 -- acceptance replaces earlier ones), the per-acceptance levels added up (overlaps counted once per
 -- acceptance), and, when loaded, Elexon's settlement acceptance volumes (BOAV: the change against
 -- what the unit would otherwise have done) and indicative cashflows (EBOCF).
--- Incremental: each build merges the last `incremental_lookback_days` settlement days again (late
--- and revised acceptances), the same MERGE on DuckDB and BigQuery; `dbt build --full-refresh`
--- rebuilds it.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='merge',
-    unique_key=['settlement_date', 'settlement_period', 'national_grid_bm_unit'],
-    on_schema_change='append_new_columns',
-    **partitioned_by_day('settlement_date', ['national_grid_bm_unit'])
-) }}
+-- Incremental by settlement day (macros/incremental.sql; the lookback is documented in the
+-- model's YAML): the window's bounds are constants, so the filters below reach the raw BOALF
+-- and BOAV/EBOCF scans (a test reads DuckDB's plan), and `--full-refresh` gives the same rows.
+{{ config(**incremental_by_day('settlement_date', ['national_grid_bm_unit'])) }}
+-- depends_on: {{ ref('int_boalf_instructed_profile_resolved') }}
+-- depends_on: {{ ref('int_acceptance_volumes_flagged') }}
 
-{% set lookback -%}
-    {% if is_incremental() %}
-        where settlement_date >= (
-            select {{ dbt.dateadd('day', - var('incremental_lookback_days'), 'max(settlement_date)') }}
-            from {{ this }}
-        )
-    {% endif %}
-{%- endset %}
+{%- set window_start = incremental_window_start() %}
 
 with
 
-pieces as (
+-- every piece of a segment that can reach the window: segments span at most 96 periods
+pieces_touching_window as (
 
     select * from {{ ref('int_boalf_segments_split_by_period') }}
-    {{ lookback }}
+    where {{ on_or_after('segment_settlement_date', days_before(window_start, 3)) }}
 
 ),
 
+pieces as (
+
+    select * from pieces_touching_window
+    where {{ on_or_after('settlement_date', window_start) }}
+
+),
+
+-- acceptances supersede earlier ones per unit: resolved over every piece touching the window
 instructed as (
 
-    select * from {{ ref('int_boalf_instructed_profile_resolved') }}
-    {{ lookback }}
+    select *
+    from (
+        {{ resolve_instructed_profile('pieces_touching_window') }}
+    ) as resolved
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
 volumes as (
 
-    select * from {{ ref('int_acceptance_volumes_flagged') }}
-    {{ lookback }}
+    select * from ({{ acceptance_volumes_flagged(window_start) }}) as flagged
 
 ),
 
 cashflows as (
 
     select * from {{ ref('int_indicative_cashflows_summed') }}
-    {{ lookback }}
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 

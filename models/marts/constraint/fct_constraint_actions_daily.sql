@@ -6,19 +6,27 @@
 -- balancing volume — and, when loaded, Elexon's acceptance volumes (BOAV: the change against what
 -- the unit would otherwise have done) and indicative cashflows (EBOCF). Cost: the cashflows where
 -- loaded, else an ESTIMATE from the unit's bid-offer prices that day.
-{{ config(**partitioned_by_day('settlement_date', ['national_grid_bm_unit'])) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date', ['national_grid_bm_unit'])) }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
 
 pieces as (
 
     select * from {{ ref('int_boalf_segments_split_by_period') }}
+    -- segments span at most 96 periods: every piece on a day D comes from a segment dated D-3 on
+    where
+        {{ on_or_after('segment_settlement_date', days_before(window_start, 3)) }}
+        and {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
 periods as (
 
     select * from {{ ref('fct_acceptances_by_unit_period') }}
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
@@ -67,6 +75,7 @@ prices as (
         avg(case when pair_id > 0 then offer end) as average_offer_price_gbp_per_mwh,
         avg(case when pair_id < 0 then bid end) as average_bid_price_gbp_per_mwh
     from {{ ref('stg_bmrs__bod') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     group by 1, 2
 
 ),

@@ -2,19 +2,24 @@
 -- volume (Elexon's system prices), NETBSAD price and volume adjustments, DISBSAD actions (cost,
 -- volume; from the DISBSAD dataset and the per-period details endpoint, each action once), and the
 -- latest national indicated demand and generation forecasts for the period.
-{{ config(**partitioned_by_day('settlement_date')) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date')) }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
 
 prices as (
 
     select * from {{ ref('stg_bmrs__system_prices') }}
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
 netbsad as (
 
     select * from {{ ref('stg_bmrs__netbsad') }}
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
@@ -28,6 +33,7 @@ disbsad_actions as (
         volume,
         so_flag
     from {{ ref('stg_bmrs__disbsad') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     union all
     select
         settlement_date,
@@ -37,6 +43,7 @@ disbsad_actions as (
         volume,
         so_flag
     from {{ ref('stg_bmrs__balancing_nonbm_disbsad_details') }}
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
@@ -71,7 +78,7 @@ disbsad as (
 national_demand as (
 
     select * from {{ ref('stg_bmrs__inddem') }}
-    where boundary = 'N'
+    where boundary = 'N' and {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
@@ -84,7 +91,7 @@ latest_demand as (
 national_generation as (
 
     select * from {{ ref('stg_bmrs__indgen') }}
-    where boundary = 'N'
+    where boundary = 'N' and {{ on_or_after('settlement_date', window_start) }}
 
 ),
 

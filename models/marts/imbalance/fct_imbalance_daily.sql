@@ -1,4 +1,9 @@
 -- Imbalance per settlement day.
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date')) }}
+
+{%- set window_start = incremental_window_start() %}
+
 select
     settlement_date,
     count(*) as periods,
@@ -12,4 +17,5 @@ select
     sum(disbsad_cost_gbp) as disbsad_cost_gbp,
     sum(disbsad_volume_mwh) as disbsad_volume_mwh
 from {{ ref('fct_imbalance_by_period') }}
+where {{ on_or_after('settlement_date', window_start) }}
 group by 1

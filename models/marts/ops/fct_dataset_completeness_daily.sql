@@ -1,13 +1,19 @@
 -- Per dataset and settlement day: what a complete day holds (from the catalogue's cardinality and
 -- the day's 46/48/50 periods), what is present, and a verdict that tells "Elexon never published
 -- it" (the known-gap seeds) from "we failed to load it". Check it before trusting a chart.
-{{ config(**partitioned_by_day('settlement_date', ['dataset'])) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+-- Each dataset has its own window: datasets run on different calendars (a backfilled dataset's
+-- latest day can lie years before another's), so (dataset, day) rows are replaced.
+{{ config(**incremental_by_day('settlement_date', ['dataset'], unique_key=['dataset', 'settlement_date'])) }}
+
+{%- set window_starts = incremental_window_starts('dataset') %}
 
 with
 
 counted as (
 
     select * from {{ ref('int_dataset_days_counted') }}
+    where {{ on_or_after_per_key('settlement_date', 'dataset', window_starts) }}
 
 ),
 

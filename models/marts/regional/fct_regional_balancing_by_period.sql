@@ -6,7 +6,10 @@
 -- period in fct_acceptances_by_unit_period) added over the group's units: a level from BOALF, not
 -- a balancing volume. accepted_level_mwh keeps the per-acceptance sum beside it, so the overlap
 -- (their difference) stays visible.
-{{ config(**partitioned_by_day('settlement_date', ['gsp_group_id'])) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date', ['gsp_group_id'])) }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
 
@@ -27,6 +30,7 @@ acceptances as (
         sum(instructed_energy_mwh) as instructed_energy_mwh,
         sum(so_flagged_instructed_energy_mwh) as so_flagged_instructed_energy_mwh
     from {{ ref('fct_acceptances_by_unit_period') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     group by 1, 2, 3, 4
 
 ),
@@ -52,6 +56,7 @@ bid_offer as (
         count(*) as bid_offer_pairs
     from {{ ref('stg_bmrs__bod') }} as bod
     inner join units on bod.national_grid_bm_unit = units.national_grid_bm_unit
+    where {{ on_or_after('bod.settlement_date', window_start) }}
     group by 1, 2, 3
 
 ),
@@ -66,6 +71,7 @@ metered as (
         sum(b1610.quantity) as metered_mwh
     from {{ ref('stg_bmrs__b1610') }} as b1610
     inner join units on b1610.bm_unit = units.elexon_bm_unit
+    where {{ on_or_after('b1610.settlement_date', window_start) }}
     group by 1, 2, 3
 
 ),

@@ -4,6 +4,11 @@
 -- a unit sits in one group, so adding units adds distinct acceptances), not from adding up the
 -- per-period counts. Energy is the units' instructed level (a level from BOALF, not a balancing
 -- volume), additive over periods and units.
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date')) }}
+
+{%- set window_start = incremental_window_start() %}
+
 with
 
 periods as (
@@ -20,6 +25,7 @@ periods as (
         {{ sum_as_bigint('bid_offer_pairs') }} as bid_offer_pairs,
         sum(metered_mwh) as metered_mwh
     from {{ ref('fct_regional_balancing_by_period') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     group by 1, 2, 3, 4, 5
 
 ),
@@ -32,6 +38,7 @@ acceptances as (
         {{ sum_as_bigint('acceptance_count') }} as acceptance_count,
         {{ sum_as_bigint('so_flagged_acceptance_count') }} as so_flagged_acceptance_count
     from {{ ref('fct_constraint_actions_daily') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     group by 1, 2
 
 )

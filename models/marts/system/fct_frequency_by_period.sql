@@ -1,5 +1,8 @@
 -- System frequency statistics per settlement period (FREQ readings, every 15 seconds).
-{{ config(**partitioned_by_day('settlement_date')) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date')) }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
 
@@ -11,6 +14,7 @@ readings as (
         {{ settlement_date_of('measurement_time_utc') }} as settlement_date,
         {{ settlement_period_of('measurement_time_utc') }} as settlement_period
     from {{ ref('stg_bmrs__freq') }}
+    where {{ on_or_after(settlement_date_of('measurement_time_utc'), window_start) }}
 
 )
 

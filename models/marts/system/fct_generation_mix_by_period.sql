@@ -1,14 +1,22 @@
 -- Generation by fuel type per settlement period (FUELHH half-hourly outturn, latest publication),
 -- interconnectors flagged so they can be split out (their fuel types start INT).
-{{ config(**partitioned_by_day('settlement_date', ['fuel_type'])) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date', ['fuel_type'])) }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
 
+fuelhh as (
+
+    select * from {{ ref('stg_bmrs__fuelhh') }}
+    where {{ on_or_after('settlement_date', window_start) }}
+
+),
+
 outturn as (
 
-    {{ latest_per_key(
-        ref('stg_bmrs__fuelhh'), 'settlement_date, settlement_period, fuel_type', 'publish_time_utc desc'
-    ) }}
+    {{ latest_per_key('fuelhh', 'settlement_date, settlement_period, fuel_type', 'publish_time_utc desc') }}
 
 )
 

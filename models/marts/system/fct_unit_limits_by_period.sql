@@ -1,7 +1,10 @@
 -- Dynamic limits per BM unit and settlement period: the maximum export (MELS) and import (MILS)
 -- levels of the latest notification for the period, at the period's start (the level of the
 -- notified segment that begins first in the period).
-{{ config(**partitioned_by_day('settlement_date', ['national_grid_bm_unit'])) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date', ['national_grid_bm_unit'])) }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
 
@@ -11,11 +14,13 @@ limits as (
         'export' as direction,
         *
     from {{ ref('stg_bmrs__mels') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     union all
     select
         'import' as direction,
         *
     from {{ ref('stg_bmrs__mils') }}
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 

@@ -6,7 +6,20 @@
 -- period is the grain settlement nets a unit's energy at), then added up over the day. It is an
 -- estimate: settlement prices each acceptance against the exact pairs its volume used, relative to
 -- the physical notification, and an instructed level is not that volume.
-{{ config(**partitioned_by_day('settlement_date', ['national_grid_bm_unit'])) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML; the
+-- post-hook drops the days that have left the activity window, as a full refresh would not build
+-- them.
+{{ config(
+    post_hook=[{
+        'sql': "delete from {{ this }} where settlement_date <= (select "
+            ~ "{{ dbt.dateadd('day', - var('activity_lookback_days'), 'max(settlement_date)') }} "
+            ~ "from {{ ref('fct_acceptances_by_unit_period') }} where segment_count > 0)",
+        'transaction': false
+    }],
+    **incremental_by_day('settlement_date', ['national_grid_bm_unit'])
+) }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
 
@@ -20,18 +33,27 @@ batteries as (
 pieces as (
 
     select * from {{ ref('int_boalf_segments_split_by_period') }}
+    -- segments span at most 96 periods: every piece on a day D comes from a segment dated D-3 on
+    where
+        {{ on_or_after('segment_settlement_date', days_before(window_start, 3)) }}
+        and {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
 unit_periods as (
 
     select * from {{ ref('fct_acceptances_by_unit_period') }}
+    where {{ on_or_after('settlement_date', window_start) }}
 
 ),
 
+-- the last day with acceptances: the latest day of the acceptances mart that holds BOALF pieces
+-- (the same day as the latest piece's, read from a table instead of every piece)
 window_end as (
 
-    select max(settlement_date) as last_date from pieces
+    select max(settlement_date) as last_date
+    from {{ ref('fct_acceptances_by_unit_period') }}
+    where segment_count > 0
 
 ),
 
@@ -88,6 +110,7 @@ prices as (
         avg(case when pair_id > 0 then offer end) as average_offer_price_gbp_per_mwh,
         avg(case when pair_id < 0 then bid end) as average_bid_price_gbp_per_mwh
     from {{ ref('stg_bmrs__bod') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     group by national_grid_bm_unit, settlement_date
 
 )

@@ -55,4 +55,4 @@ renamed as (
 
 )
 
-{{ latest_per_key('renamed', '_natural_key', 'loaded_at_utc desc') }}
+select * from renamed
