@@ -43,7 +43,21 @@
         'select cast(' ~ dbt.dateadd('day', -days, 'max(' ~ field ~ ')') ~ ' as date) from ' ~ this
     ) -%}
     {%- set start = latest.columns[0].values()[0] -%}
-    {{ return(none if start is none else start | string) }}
+    {{ return(none if start is none else earlier_rebuild(start | string)) }}
+{%- endmacro %}
+
+
+{#
+    `start`, or the var `rebuild_from` when that is earlier: the earliest settlement day loaded
+    since the last build (`gridwarehouse build` and `run` pass it, from ops.load_log), so days
+    backfilled before the lookback are recomputed too instead of missing from the mart.
+#}
+{% macro earlier_rebuild(start) -%}
+    {%- set rebuild = var('rebuild_from', none) -%}
+    {%- if rebuild and (rebuild | string)[:10] < start[:10] -%}
+        {{ return((rebuild | string)[:10]) }}
+    {%- endif -%}
+    {{ return(start) }}
 {%- endmacro %}
 
 
@@ -63,7 +77,7 @@
     ) -%}
     {%- set starts = {} -%}
     {%- for row in latest.rows -%}
-        {%- do starts.update({row[0]: row[1] | string}) -%}
+        {%- do starts.update({row[0]: earlier_rebuild(row[1] | string)}) -%}
     {%- endfor -%}
     {{ return(starts) }}
 {%- endmacro %}

@@ -54,6 +54,11 @@ def _dataset(settings: Settings) -> str:
     return f"{settings.bq_project}.{settings.bq_dataset_prefix}ops"
 
 
+def ops_table(settings: Settings, table: str) -> str:
+    """An ops table's full name, quoted for a query."""
+    return f"`{_dataset(settings)}.{table}`"
+
+
 @cache
 def _ensure(project: str, dataset: str, location: str, emulator: str | None) -> None:
     """Create the ops dataset and tables once per process (settings are hashable by parts)."""

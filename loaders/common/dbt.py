@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import yaml
 
 from loaders.common.bigquery import require_bigquery_settings
-from loaders.common.warehouse import build_lock
+from loaders.common.warehouse import build_lock, ops_snapshot_path
 from loaders.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger(__name__)
 
 
 def ensure_profiles(project_root: Path = PROJECT_ROOT) -> Path:
@@ -67,8 +73,85 @@ def run_dbt(
     streams = {"stdout": output, "stderr": subprocess.STDOUT} if output is not None else {}
     if lock and settings.target == "duckdb":
         with build_lock(settings, f"dbt {args[0] if args else ''}"):
-            return subprocess.call(command, env=env, cwd=PROJECT_ROOT, **streams)
-    return subprocess.call(command, env=env, cwd=PROJECT_ROOT, **streams)
+            return _call(settings, command, env, streams)
+    return _call(settings, command, env, streams)
+
+
+def _call(settings: Settings, command: list[str], env: dict[str, str], streams: Any) -> int:
+    """Run dbt; a build also recomputes from the earliest day loaded since the last build."""
+    if "build" not in command[1:2]:
+        return subprocess.call(command, env=env, cwd=PROJECT_ROOT, **streams)
+    started = datetime.now(UTC)
+    command = with_rebuild_from(command, rebuild_from(settings))
+    code = subprocess.call(command, env=env, cwd=PROJECT_ROOT, **streams)
+    if code == 0:
+        marker = last_build_marker(settings)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(started.isoformat())
+    return code
+
+
+def last_build_marker(settings: Settings) -> Path:
+    """When the last successful `dbt build` through gridwarehouse started (UTC)."""
+    return settings.pipelines_dir / "dbt.last_build"
+
+
+def rebuild_from(settings: Settings) -> str | None:
+    """The earliest settlement day of the windows loaded since the last successful build
+    started, as an ISO date (None without a previous build or nothing new). The incremental
+    marts recompute from there when it is older than their lookback, so a backfill of old
+    days reaches them without a --full-refresh (macros/incremental.sql, var rebuild_from)."""
+    marker = last_build_marker(settings)
+    if not marker.exists():
+        return None
+    since = datetime.fromisoformat(marker.read_text().strip())
+    # the incremental marts are built from BMRS datasets (loaded from the API or IRIS); a NESO
+    # or DNO file spans years and would only make every build after it a full one
+    sql = (
+        "select min(cast(window_start as date)) from {table} where source in ('bmrs', 'iris') "
+        "and status in ('ok', 'fallback') and rows > 0 "
+        f"and finished_at >= {{stamp}} '{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}+00:00'"
+    )
+    try:
+        earliest = _first_value(settings, sql)
+    except Exception as exc:  # no load log yet, or unreadable: the lookback alone decides
+        log.warning("could not read the load log for the build's window: %s", exc)
+        return None
+    return None if earliest is None else str(earliest)[:10]
+
+
+def _first_value(settings: Settings, sql: str) -> Any:
+    if settings.target == "bigquery":
+        from loaders.common.bigquery_ops import ops_table, query_rows  # google clients: heavy
+
+        rows = query_rows(
+            settings, sql.format(table=ops_table(settings, "load_log")), as_tuples=True
+        )
+        return rows[0][0] if rows else None
+    import duckdb  # not needed by commands that never build
+
+    path = ops_snapshot_path(settings)  # written by the build lock, read while dbt waits
+    if not path.exists():
+        path = settings.duckdb_path
+    if not path.exists():
+        return None
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql.format(table="ops.load_log", stamp="timestamptz")).fetchone()[0]
+    finally:
+        con.close()
+
+
+def with_rebuild_from(command: list[str], day: str | None) -> list[str]:
+    """`command` with `rebuild_from: day` added to its --vars (kept when the user set it)."""
+    if day is None or "--full-refresh" in command:
+        return command
+    if "--vars" not in command:
+        return [*command, "--vars", json.dumps({"rebuild_from": day})]
+    at = command.index("--vars") + 1
+    given = yaml.safe_load(command[at]) or {}
+    merged = {"rebuild_from": day, **given}
+    return [*command[:at], json.dumps(merged), *command[at + 1 :]]
 
 
 def build(settings: Settings, extra: Sequence[str]) -> int:

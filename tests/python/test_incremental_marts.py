@@ -183,3 +183,22 @@ def test_a_filter_on_a_generated_staging_view_reaches_its_raw_scan(built):
     prices = scans(json.loads(plan), "system_prices")
     assert prices, "the plan reads raw_bmrs.system_prices"
     assert all("settlement_date>=" in str(info.get("Filters", "")) for info in prices), prices
+
+
+def test_a_backfill_of_days_before_the_lookback_reaches_the_marts(tmp_path, replay):
+    """Days loaded after a build but older than its lookback (a backfill) are recomputed by the
+    next incremental `gridwarehouse build`: the build passes the earliest day loaded since the
+    last one (var rebuild_from), so the mart equals a full refresh without --full-refresh."""
+    cli = make_cli(tmp_path, replay)
+    day = ("load", "bmrs", "--dataset", "SYSTEM_PRICES")
+    cli.run(*day, "--from", "2025-02-06", "--to", "2025-02-07", check=True)
+    build(cli)
+    cli.run(*day, "--from", "2025-02-05", "--to", "2025-02-06", check=True)  # the backfill
+    build(cli, "--vars", NO_LOOKBACK)
+    days = "select distinct settlement_date::varchar from marts.fct_imbalance_by_period order by 1"
+    assert [d for (d,) in cli.query(days)] == ["2025-02-05", "2025-02-06"]
+    incremental = {
+        mart: rows(cli, mart) for mart in ("fct_imbalance_by_period", "fct_imbalance_daily")
+    }
+    build(cli, "--full-refresh")
+    assert incremental == {mart: rows(cli, mart) for mart in incremental}
