@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import logging
+import signal
 import sys
 import threading
 import time
@@ -423,16 +424,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--routes", type=Path, default=DEFAULT_ROUTES)
     args = parser.parse_args(argv)
+    # stopped by Ctrl-C or SIGTERM, also when started from a script in the background (a
+    # non-interactive shell starts background jobs with SIGINT ignored, and exec keeps that)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.default_int_handler)
     server = ReplayServer(args.routes, args.port)
     exports = "".join(f"  export {name}={value}\n" for name, value in settings_env(server).items())
     # one write, flushed: a script reading the first line through a pipe has them all
-    sys.stdout.write(
-        f"replaying {len(server.state.routes)} recorded paths on http://127.0.0.1:{server.port}/"
-        f"<source>; point the loaders at it (paste into the shell that runs them):\n{exports}"
-    )
-    sys.stdout.flush()
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt):  # a stop right after the print ends it too
+        sys.stdout.write(
+            f"replaying {len(server.state.routes)} recorded paths on "
+            f"http://127.0.0.1:{server.port}/<source>; point the loaders at it (paste into the "
+            f"shell that runs them):\n{exports}"
+        )
+        sys.stdout.flush()
         server._server.serve_forever()
+    server._server.server_close()
     return 0
 
 
