@@ -15,7 +15,8 @@ from loaders import __version__
 from loaders.common.checkpoint import nothing_due
 from loaders.errors import GridwarehouseError, UsageError
 from loaders.logs import log_internal_error, redact
-from loaders.settings import load_settings
+
+VERSION = f"gridwarehouse {__version__}"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gridwarehouse",
         description="Land GB electricity-market data in a warehouse and build tested marts.",
     )
-    parser.add_argument("--version", action="version", version=f"gridwarehouse {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     parser.add_argument(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -242,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        # answered as argparse would, before building the parser: its list of sources imports
+        # every source (pyarrow, pydantic-settings), ten times the cost of the answer
+        if argv[:1] == ["--version"]:
+            print(VERSION)
+            return 0
         if _nothing_due(argv):  # first: the cron's common case, before building the parser
             print("nothing to load: every dataset asked for is up to date")
             return 0
@@ -307,6 +313,9 @@ def _nothing_due(argv: list[str]) -> bool:
             return False  # a range, an option, anything else: the full path decides
     if all_ == bool(names):
         return False
+    # only now: pydantic-settings is most of the start-up time of the commands that need none
+    from loaders.settings import load_settings
+
     try:
         settings = load_settings()
     except GridwarehouseError:

@@ -20,9 +20,12 @@ import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loaders.settings import SECRET_NAMES, SECRET_SUFFIXES, Settings, load_settings
+from loaders.secret_names import is_secret
+
+if TYPE_CHECKING:
+    from loaders.settings import Settings
 
 CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
@@ -67,7 +70,7 @@ def redactor() -> Redactor:
     the secrets in the environment (library use, tests)."""
     global _ACTIVE
     if _ACTIVE is None:
-        _ACTIVE = Redactor([v for k, v in os.environ.items() if _is_secret_name(k)])
+        _ACTIVE = Redactor([v for k, v in os.environ.items() if is_secret(k)])
     return _ACTIVE
 
 
@@ -179,7 +182,7 @@ def prune_logs(folder: Path, keep_days: int, today: datetime | None = None) -> l
 def make_redactor(settings: Settings | None) -> Redactor:
     """The one redactor: the settings' secrets and every secret-named environment variable."""
     secrets = list(settings.secrets.values()) if settings else []
-    secrets += [v for k, v in os.environ.items() if _is_secret_name(k)]
+    secrets += [v for k, v in os.environ.items() if is_secret(k)]
     return Redactor(secrets)
 
 
@@ -203,10 +206,6 @@ def setup_logging(settings: Settings | None, level: str, command: str = "") -> R
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
     return redact
-
-
-def _is_secret_name(name: str) -> bool:
-    return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)
 
 
 def log_internal_error(exc: BaseException) -> tuple[str, Path | None]:
@@ -250,6 +249,10 @@ def _log_folders(daily: DailyFileHandler | None) -> list[Path]:
 
 
 def _settings_or_none() -> Settings | None:
+    # imported here, not at the top: every command masks its output through this module, and
+    # pydantic-settings costs `gridwarehouse --version` more than all the rest of its start-up
+    from loaders.settings import load_settings
+
     try:
         return load_settings()
     except Exception:  # the error being reported may be the settings themselves

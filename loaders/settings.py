@@ -21,6 +21,7 @@ from pydantic import AliasGenerator, BeforeValidator, Field, ValidationError, Va
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from loaders.errors import ConfigError
+from loaders.secret_names import is_secret
 from loaders.settings_layers import ENV_ONLY, PREFIX, Each, layers, one_line
 
 TARGETS = ("duckdb", "bigquery")
@@ -46,28 +47,6 @@ DEFAULT_RUN_EVERY = {
 
 DEFAULT_RATES = {"neso": 1.0, "dno": 2.0, "isone": 1.0}
 IRIS_NAMESPACE = "elexon-insights-iris.servicebus.windows.net"
-# Variables that hold secrets by their name's ending (DNO portal tokens are named in their config).
-SECRET_SUFFIXES = ("_TOKEN", "_API_KEY", "_API_KEYS", "_PASSWORD", "_SECRET", "_CONNECTION_STRING")
-
-# Names that may only come from the environment (or .env), never from gridwarehouse.toml.
-SECRET_NAMES = (
-    "BMRS_API_KEYS",
-    "IRIS_CLIENT_SECRET",
-    "IRIS_CONNECTION_STRING",
-    "NGED_API_TOKEN",
-    "ISONE_USERNAME",  # credentials come from the environment only, like the password
-    "ISONE_PASSWORD",
-    "ISONE_API_KEY",
-    "SMTP_PASSWORD",
-    "GRIDWAREHOUSE_ALERT_WEBHOOK",
-)
-
-
-def is_secret(name: str) -> bool:
-    """Whether the variable `name` holds a secret (environment or `.env` only, always redacted)."""
-    return name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES)
-
-
 # -- parsers: text (and the variable it came from) to a value, or a ConfigError naming it -----
 
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")

@@ -1,10 +1,14 @@
 """The CLI entry point: an unexpected failure is one masked line and exit 1, its traceback
-only in the log file."""
+only in the log file; `--version` answers without importing the settings or the sources."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+
+from loaders import __version__
 
 from .conftest import Cli
 
@@ -83,3 +87,24 @@ def test_bad_input_keeps_its_own_message_and_exit_code(cli: Cli) -> None:
     result = cli.run("load", "bmrs", "--dataset", "NOT_A_DATASET")
     assert result.returncode == 2 and "internal error" not in result.stderr
     assert "unknown dataset NOT_A_DATASET" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_version_answers_without_importing_pydantic_or_the_sources() -> None:
+    # -X importtime names every module the interpreter imports, on stderr
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "loaders", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "loaders.cli" in imported  # the version path itself was traced
+    assert not {m for m in imported if m.startswith(("pydantic", "loaders.sources", "pyarrow"))}
+    # the same answer as the full parser gives when --version follows another option
+    parsed = subprocess.run(
+        [sys.executable, "-m", "loaders", "--log-level", "INFO", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == parsed.stdout == f"gridwarehouse {__version__}\n"
