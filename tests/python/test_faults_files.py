@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from loaders.common.records import snake_case
+from loaders.errors import UsageError
+from loaders.sources.dno import files
 from loaders.testing.replay import Fault
 
 from .conftest import RECORDED, ROOT
@@ -146,6 +148,19 @@ def test_a_latin1_csv_is_bad_input_naming_the_line(cli, tmp_path):
     assert_bad_input(cli, result, path, "not UTF-8 text (byte 0xe9 on line 3")
 
 
+def test_a_bad_byte_after_a_character_split_between_chunks_is_placed_in_the_file(tmp_path):
+    # the file is read in chunks of _CHUNK bytes: "é" straddles the first boundary, so the
+    # decoder holds its first byte back and reports the bad byte after it in a later chunk
+    head = b"site_name,voltage_kv\n" + b"x" * (files._CHUNK - 23) + b"\n"
+    path = tmp_path / "synthetic_split_character.csv"
+    path.write_bytes(head + "\u00e9".encode() + b"\xff,33\n")
+    with pytest.raises(UsageError, match=rf"byte 0xff on line 3, offset {files._CHUNK + 1}\)"):
+        files.check_utf8(path)
+    path.write_bytes(head + "\u00e9".encode()[:1])
+    with pytest.raises(UsageError, match=r"not UTF-8 text \(it ends inside a character\)"):
+        files.check_utf8(path)
+
+
 def test_a_file_that_is_not_a_workbook_is_bad_input(cli, tmp_path):
     path = tmp_path / "synthetic_not_a_workbook.xlsx"
     path.write_text("site_name,voltage_kv\nSynthetic A,11\n")
@@ -224,7 +239,9 @@ def test_a_portal_csv_that_is_not_utf8_is_a_failed_window_with_its_reason(cli, r
     assert result.returncode in (1, 2), result.stdout + result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     ((status, error),) = cli.query("select status, error from ops.load_log")
-    assert status == "failed" and "synthetic_power_cuts.csv is not UTF-8 text" in error
+    # worded as for a file given by hand: the first bad byte, its line and its offset
+    assert status == "failed"
+    assert "synthetic_power_cuts.csv is not UTF-8 text (byte 0xe9 on line 2, offset 28)" in error
     assert cli.count("raw_dno.outages") == 0
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from loaders.common.records import snake_case
+from loaders.common.text import not_utf8
 from loaders.errors import GridwarehouseError, UsageError
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
@@ -86,18 +87,16 @@ def check_utf8(path: Path) -> None:
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                line += chunk[: exc.start].count(b"\n")
+                problem = not_utf8(exc, end=offset + len(chunk), line=line)
                 raise bad_file(
-                    path,
-                    f"not UTF-8 text (byte 0x{chunk[exc.start]:02x} on line {line}, "
-                    f"offset {offset + exc.start}); save it as 'CSV UTF-8' and load it again",
+                    path, f"{problem}; save it as 'CSV UTF-8' and load it again"
                 ) from None
             line += chunk.count(b"\n")
             offset += len(chunk)
         try:
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise bad_file(path, "not UTF-8 text (it ends inside a character)") from None
+        except UnicodeDecodeError as exc:
+            raise bad_file(path, not_utf8(exc, end=offset, line=line)) from None
 
 
 def xlsx_to_csv(path: Path, out: Path) -> None:

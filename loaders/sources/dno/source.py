@@ -29,6 +29,7 @@ from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, whole_arra
 from loaders.common.jsonrows import convert, csv_array
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
 from loaders.common.records import RecordError
+from loaders.common.text import not_utf8
 from loaders.errors import (
     BadResponseError,
     HttpStatusError,
@@ -274,7 +275,8 @@ class DnoAdapter:
                 text = body.decode("utf-8-sig")
             except UnicodeDecodeError as exc:  # a failed window with its reason, not a crash
                 raise BadResponseError(
-                    f"{url} is not UTF-8 text ({exc}); no rows were taken from it", url=url
+                    f"{url} is {not_utf8(exc, end=len(body))}; no rows were taken from it",
+                    url=url,
                 ) from None
             try:
                 records.extend(orjson.loads(csv_array(text)))
