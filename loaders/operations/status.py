@@ -62,6 +62,46 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+# the dataset table's columns: heading, alignment, and the narrowest width (what fits the usual
+# values, so a column does not jump about as they change)
+_COLUMNS = (
+    ("DATASET", "<", 7),
+    ("LAST WINDOW END", "<", 17),
+    ("LAG", ">", 6),
+    ("EVERY", ">", 7),
+    ("ROWS 24H", ">", 10),
+    ("FAIL 24H", ">", 8),
+)
+
+
+def _cells(d: DatasetStatus) -> tuple[str, ...]:
+    """A dataset's row of the table, as text, in the order of _COLUMNS."""
+    return (
+        d.dataset,
+        _when(d.last_window_end or d.last_success_at),
+        human_lag(d.lag_s),
+        d.cadence or "-",
+        f"{d.rows_24h:,}",
+        str(d.failures_24h),
+    )
+
+
+def _widths(rows: list[tuple[str, ...]]) -> list[int]:
+    """Each column as wide as its widest value (full names, a lag of years): nothing cut off,
+    and no value pushes the rest of its row out of line."""
+    return [
+        max([minimum, len(heading), *(len(row[i]) for row in rows)])
+        for i, (heading, _, minimum) in enumerate(_COLUMNS)
+    ]
+
+
+def _table_line(cells: tuple[str, ...], widths: list[int], state: str) -> str:
+    padded = (
+        f"{c:{align}{w}}" for c, (_, align, _), w in zip(cells, _COLUMNS, widths, strict=True)
+    )
+    return f"  {' '.join(padded)}  {state}"
+
+
 def print_report(
     report: Report,
     stream: Any = None,
@@ -77,21 +117,16 @@ def print_report(
         return f"\033[{_COLOURS.get(state, '0')}m{state}\033[0m" if colour else state
 
     shown = shown_datasets(report, settings, show_all)
-    listed = [d for group in shown.groups.values() for d in group]
-    width = max([len(d.dataset) for d in listed] + [7])  # full names: nothing cut off
+    # one set of widths for every source's table, so they line up with each other too
+    widths = _widths([_cells(d) for group in shown.groups.values() for d in group])
     print(f"status at {_when(report.generated_at)} UTC — {report.warehouse}", file=out)
-    header = f"  {'DATASET':<{width}} {'LAST WINDOW END':<17} {'LAG':>6} {'EVERY':>7} {'ROWS 24H':>10} {'FAIL 24H':>8}  STATE"
+    header = _table_line(tuple(heading for heading, _, _ in _COLUMNS), widths, "STATE")
     for source in sorted(set(shown.groups) | set(shown.hidden)):
         print(f"\n{SOURCE_NAMES.get(source, source)} [{source}]", file=out)
         if shown.groups.get(source):
             print(header, file=out)
         for d in shown.groups.get(source, []):
-            print(
-                f"  {d.dataset:<{width}} {_when(d.last_window_end or d.last_success_at):<17} "
-                f"{human_lag(d.lag_s):>6} {d.cadence or '-':>7} {d.rows_24h:>10,} "
-                f"{d.failures_24h:>8}  {paint(d.state)}",
-                file=out,
-            )
+            print(_table_line(_cells(d), widths, paint(d.state)), file=out)
         if shown.hidden.get(source):
             print(
                 f"  + {shown.hidden[source]} more scheduled, never loaded "

@@ -84,6 +84,30 @@ def test_status_colours_states_on_a_terminal(cli: Cli) -> None:
     assert "\033[33mstale\033[0m" in out.getvalue()
 
 
+def test_status_columns_stay_in_line_with_a_lag_of_over_1000_days(cli: Cli) -> None:
+    # the recorded FUELINST stream is of 2024-02-12: over 1000 days behind now (1024.7d on
+    # 2026-12-03), a lag wider than the LAG column's usual six characters
+    load_boalf(cli)
+    fuelinst_day = ("--from", "2024-02-12", "--to", "2024-02-13")
+    cli.run("load", "bmrs", "--dataset", "FUELINST", *fuelinst_day, check=True)
+    lines = cli.run("status", **ONLY_BOALF).stdout.splitlines()
+    header = next(line for line in lines if "LAST WINDOW END" in line)
+    rows = {
+        line.split()[0]: line for line in lines if line.split()[:1] in (["BOALF"], ["FUELINST"])
+    }
+    lag_end = header.index("LAG") + len("LAG")
+    lags = {name: row[:lag_end].split()[-1] for name, row in rows.items()}
+    assert (
+        float(lags["FUELINST"].removesuffix("d")) >= 1000 > float(lags["BOALF"].removesuffix("d"))
+    )
+    # every right-aligned value ends where its heading ends, and the state starts under STATE
+    ends = [header.index(h) + len(h) for h in ("LAG", "EVERY", "ROWS 24H", "FAIL 24H")]
+    state_at = header.index("STATE")
+    for row in rows.values():
+        assert all(row[end - 1] != " " and row[end] == " " for end in ends), (header, row)
+        assert row[state_at - 1] == " " and row[state_at] != " ", (header, row)
+
+
 # -- the status page ------------------------------------------------------------------------
 
 
