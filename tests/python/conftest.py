@@ -20,6 +20,8 @@ from loaders.testing.replay import ReplayServer
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT / "tests" / "data" / "recorded"
 GRIDWAREHOUSE = Path(sys.executable).with_name("gridwarehouse")
+# the settlement days of the recorded BOALF stream (bmrs/BOALF/boalf_stream_2024-05-01.json)
+BOALF_FROM, BOALF_TO = "2024-05-01", "2024-05-03"
 
 
 def recorded_records(relative: str) -> list[dict[str, Any]]:
@@ -119,3 +121,25 @@ def make_cli(tmp_path: Path, replay: ReplayServer) -> Cli:
 @pytest.fixture
 def cli(tmp_path: Path, replay: ReplayServer) -> Cli:
     return make_cli(tmp_path, replay)
+
+
+def load_bmrs(cli: Cli, *datasets: str, start: str, end: str) -> None:
+    """Load BMRS datasets over [start, end) from the replay server; a failed load fails the test."""
+    names = [arg for dataset in datasets for arg in ("--dataset", dataset)]
+    cli.run("load", "bmrs", *names, "--from", start, "--to", end, check=True)
+
+
+def load_recorded_boalf(cli: Cli, *also: str) -> None:
+    """Load the recorded BOALF stream with the BMUNITS registry that places its units (and any
+    further BMRS datasets over the same settlement days)."""
+    load_bmrs(cli, "BOALF", "BMUNITS", *also, start=BOALF_FROM, end=BOALF_TO)
+
+
+def build_models(cli: Cli, *selectors: str) -> subprocess.CompletedProcess[str]:
+    """`gridwarehouse build` of the selected models with their parents (none: every model),
+    failing the test with dbt's output unless every model and test passed."""
+    # cautious: a test that also reads a model outside the selection would fail on its absence
+    args = ["--select", *selectors, "--indirect-selection", "cautious"] if selectors else []
+    result = cli.run("build", *args)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return result

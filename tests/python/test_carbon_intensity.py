@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 
-from .conftest import RECORDED, ROOT, Cli, make_cli, recorded_records
+from .conftest import RECORDED, ROOT, Cli, build_models, load_bmrs, make_cli, recorded_records
 
 pytestmark = pytest.mark.slow
 FUELHH = RECORDED / "bmrs" / "FUELHH" / "fuelhh_csv_2025-02-06_sp2-11.csv"
@@ -53,38 +53,14 @@ def fuelhh_by_period() -> dict[int, dict[str, float]]:
 @pytest.fixture(scope="module")
 def carbon(tmp_path_factory, replay) -> Cli:
     cli = make_cli(tmp_path_factory.mktemp("carbon"), replay)
-    cli.run(
-        "load",
-        "bmrs",
-        "--dataset",
-        "FUELHH",
-        "--from",
-        "2025-02-06",
-        "--to",
-        "2025-02-07",
-        check=True,
-    )
-    cli.run(
-        "load",
-        "bmrs",
-        "--dataset",
-        "FUELINST",
-        "--from",
-        "2024-02-12",
-        "--to",
-        "2024-02-13",
-        check=True,
-    )
-    result = cli.run(
-        "build",
-        "--select",
+    load_bmrs(cli, "FUELHH", start="2025-02-06", end="2025-02-07")
+    load_bmrs(cli, "FUELINST", start="2024-02-12", end="2024-02-13")
+    build_models(
+        cli,
         "+fct_carbon_intensity_daily",
         "+fct_carbon_intensity_hourly",
         "+fct_carbon_intensity_5min",
-        "--indirect-selection",
-        "cautious",
     )
-    assert result.returncode == 0, result.stdout[-5000:]
     return cli
 
 

@@ -18,7 +18,14 @@ from loaders.common.timeutil import to_settlement_period
 from loaders.sources.bmrs.catalogue import SPEC_PATH, load_catalogue
 from loaders.testing.replay import RecordSet, ReplayServer
 
-from .conftest import Cli, make_cli, recorded_records
+from .conftest import (
+    Cli,
+    build_models,
+    load_bmrs,
+    load_recorded_boalf,
+    make_cli,
+    recorded_records,
+)
 
 pytestmark = pytest.mark.slow
 BOALF = "bmrs/BOALF/boalf_stream_2024-05-01.json"
@@ -124,30 +131,9 @@ def constraint_marts(tmp_path_factory) -> Iterator[Cli]:
                 RecordSet(records=spec_example(name) if served else [], shape=endpoint.shape),
             )
         cli = make_cli(tmp_path_factory.mktemp("constraint"), server)
-        cli.run(
-            "load",
-            "bmrs",
-            "--dataset",
-            "BOALF",
-            "--dataset",
-            "BMUNITS",
-            "--from",
-            "2024-05-01",
-            "--to",
-            "2024-05-03",
-            check=True,
-        )
-        datasets = [arg for name in SPEC_EXAMPLES for arg in ("--dataset", name)]
-        cli.run("load", "bmrs", *datasets, "--from", SPEC_DAY, "--to", "2023-03-02", check=True)
-        result = cli.run(
-            "build",
-            "--select",
-            "+fct_top_constrained_units",
-            "+fct_top_constrained_regions",
-            "--indirect-selection",
-            "cautious",
-        )
-        assert result.returncode == 0, result.stdout[-5000:]
+        load_recorded_boalf(cli)
+        load_bmrs(cli, *SPEC_EXAMPLES, start=SPEC_DAY, end="2023-03-02")
+        build_models(cli, "+fct_top_constrained_units", "+fct_top_constrained_regions")
         yield cli
 
 

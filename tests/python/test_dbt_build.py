@@ -10,34 +10,16 @@ import pytest
 
 from loaders.common.timeutil import to_settlement_period
 
-from .conftest import recorded_records
+from .conftest import build_models, load_recorded_boalf, make_cli, recorded_records
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, replay):
-    from .conftest import make_cli
-
     cli = make_cli(tmp_path_factory.mktemp("dbt"), replay)
-    cli.run(
-        "load",
-        "bmrs",
-        "--dataset",
-        "BOALF",
-        "--dataset",
-        "BMUNITS",
-        "--dataset",
-        "MILS",
-        "--from",
-        "2024-05-01",
-        "--to",
-        "2024-05-03",
-        check=True,
-    )
-    result = cli.run("build")
-    assert result.returncode == 0, result.stdout[-4000:]
-    return cli, result
+    load_recorded_boalf(cli, "MILS")
+    return cli, build_models(cli)
 
 
 def test_dbt_build_passes_every_model_and_test(built):

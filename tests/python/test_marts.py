@@ -9,7 +9,14 @@ from collections import defaultdict
 
 import pytest
 
-from .conftest import RECORDED, make_cli, recorded_records
+from .conftest import (
+    RECORDED,
+    build_models,
+    load_bmrs,
+    load_recorded_boalf,
+    make_cli,
+    recorded_records,
+)
 from .test_battery_classification import python_is_battery, registry_units
 from .test_dbt_build import python_energy_by_unit_period
 from .test_power_stations import plant_gsp_groups, python_gsp_group
@@ -21,36 +28,13 @@ REGISTRY = RECORDED / "reference/bmu_registration/bmu_registration_data.csv"
 @pytest.fixture(scope="module")
 def marts(tmp_path_factory, replay):
     cli = make_cli(tmp_path_factory.mktemp("marts"), replay)
-    cli.run(
-        "load",
-        "bmrs",
-        "--dataset",
-        "BOALF",
-        "--dataset",
-        "MILS",
-        "--dataset",
-        "BMUNITS",
-        "--from",
-        "2024-05-01",
-        "--to",
-        "2024-05-03",
-        check=True,
-    )
-    cli.run(
-        "load",
-        "bmrs",
-        "--dataset",
-        "BALANCING_NONBM_DISBSAD_DETAILS",
-        "--from",
-        "2024-05-01T18:30",
-        "--to",
-        "2024-05-01T19:00",
-        check=True,
+    load_recorded_boalf(cli, "MILS")
+    load_bmrs(
+        cli, "BALANCING_NONBM_DISBSAD_DETAILS", start="2024-05-01T18:30", end="2024-05-01T19:00"
     )
     cli.run("load", "neso", "--dataset", "historic_demand", check=True)
     cli.run("load", "dno", "--dno", "UKPN", "--dataset", "powerflow", check=True)
-    result = cli.run("build")
-    assert result.returncode == 0, result.stdout[-5000:]
+    build_models(cli)
     return cli
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .conftest import ROOT, Cli, make_cli
+from .conftest import ROOT, Cli, build_models, load_recorded_boalf, make_cli
 from .test_battery_classification import python_is_battery, registry_units
 from .test_constraint_marts import acceptances_by_day, instructed_energy_by_unit_period
 from .test_power_stations import plant_gsp_groups, python_gsp_group
@@ -24,28 +24,8 @@ GSP_GROUPS = ROOT / "seeds" / "gsp_groups.csv"
 @pytest.fixture(scope="module")
 def marts(tmp_path_factory, replay) -> Cli:
     cli = make_cli(tmp_path_factory.mktemp("regional"), replay)
-    cli.run(
-        "load",
-        "bmrs",
-        "--dataset",
-        "BOALF",
-        "--dataset",
-        "BMUNITS",
-        "--from",
-        "2024-05-01",
-        "--to",
-        "2024-05-03",
-        check=True,
-    )
-    result = cli.run(
-        "build",
-        "--select",
-        "+fct_dno_balancing_correlation",
-        "+fct_battery_daily_activity",
-        "--indirect-selection",
-        "cautious",
-    )
-    assert result.returncode == 0, result.stdout[-5000:]
+    load_recorded_boalf(cli)
+    build_models(cli, "+fct_dno_balancing_correlation", "+fct_battery_daily_activity")
     return cli
 
 
