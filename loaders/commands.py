@@ -4,16 +4,11 @@ prints: each returns a plan, an outcome or a listing, and the CLI (loaders/conso
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from loaders.common.engine import RunSummary, Task
 from loaders.common.ranges import parse_range, refuse_future_range
-from loaders.common.runner import Outcome, Plan, run_plan, run_source
+from loaders.common.runner import Outcome, Plan, graceful_stop, run_plan, run_source
 from loaders.errors import UsageError
 from loaders.settings import Settings
 from loaders.sources import registry
@@ -78,7 +73,9 @@ def iris_run(settings: Settings, *, archive: str | None, keep_days: float, drain
     """`gridwarehouse iris run`: receive until SIGTERM/Ctrl-C (or, with --drain, until empty)."""
     if keep_days <= 0:
         raise UsageError("--archive-keep-days must be more than 0")
-    with iris_stop() as stop:
+    # SIGTERM/SIGINT ask the receiver to finish its batch, flush and exit 0; quietly, as it has
+    # no windows in flight to speak of
+    with graceful_stop(notice=None) as stop:
         receiver = IrisReceiver(
             settings,
             archive=Path(archive) if archive else None,
@@ -87,21 +84,3 @@ def iris_run(settings: Settings, *, archive: str | None, keep_days: float, drain
             stop=stop,
         )
         return receiver.run()
-
-
-@contextlib.contextmanager
-def iris_stop() -> Iterator[threading.Event]:
-    """SIGTERM/SIGINT ask the receiver to finish its batch, flush and exit 0."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -111,9 +111,13 @@ def run_source(
         adapter.close()
 
 
+STOPPING = "stopping: finishing the windows in flight and committing them (Ctrl-C again to abort)"
+
+
 @contextlib.contextmanager
-def graceful_stop() -> Iterator[threading.Event]:
-    """An event set by the first SIGINT/SIGTERM; a second SIGINT interrupts at once."""
+def graceful_stop(notice: str | None = STOPPING) -> Iterator[threading.Event]:
+    """An event set by the first SIGINT/SIGTERM, which says `notice` on stderr (None: nothing);
+    a second SIGINT interrupts at once."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -123,13 +127,9 @@ def graceful_stop() -> Iterator[threading.Event]:
         if stop.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
         stop.set()
-        # the one print here: the user pressed Ctrl-C and must hear that it was taken
-        print(
-            "\nstopping: finishing the windows in flight and committing them "
-            "(Ctrl-C again to abort)",
-            file=sys.stderr,
-            flush=True,
-        )
+        if notice:
+            # the one print here: the user pressed Ctrl-C and must hear that it was taken
+            print(f"\n{notice}", file=sys.stderr, flush=True)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
