@@ -9,7 +9,6 @@ down when an incident opened is told on the next cycle and the others are not to
 
 from __future__ import annotations
 
-import json
 import logging
 import smtplib
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from loaders.common.jsonfile import read_json, write_json
 from loaders.logs import redact, redact_value
 from loaders.operations.status_report import Report, collect, human_lag
 from loaders.settings import Settings
@@ -76,18 +76,11 @@ def _state_path(settings: Settings) -> Path:
 
 
 def _load(settings: Settings) -> dict[str, Any]:
-    try:
-        return json.loads(_state_path(settings).read_text())
-    except (OSError, ValueError):
-        return {}
+    return read_json(_state_path(settings))
 
 
 def _save(settings: Settings, state: dict[str, Any]) -> None:
-    path = _state_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(redact_value(state), indent=2, sort_keys=True))
-    partial.replace(path)
+    write_json(_state_path(settings), redact_value(state))
 
 
 def check_and_send(settings: Settings, report: Report | None = None) -> dict[str, list[str]]:

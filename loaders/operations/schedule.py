@@ -10,7 +10,6 @@ the second one says who holds it and exits 0 at once.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 import time
@@ -20,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loaders.common.dbt import built_marker, mark_built, project_fingerprint, run_dbt
+from loaders.common.jsonfile import read_json, write_json
 from loaders.common.locks import sole_holder
 from loaders.common.runner import graceful_stop
 from loaders.common.summary import summary_lines
@@ -74,18 +74,11 @@ def _state_path(settings: Settings) -> Path:
 
 
 def read_state(settings: Settings) -> dict[str, str]:
-    try:
-        return json.loads(_state_path(settings).read_text())
-    except (OSError, ValueError):
-        return {}
+    return read_json(_state_path(settings))
 
 
 def _write_state(settings: Settings, state: dict[str, str]) -> None:
-    path = _state_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(state, indent=2, sort_keys=True))
-    partial.replace(path)
+    write_json(_state_path(settings), state)
 
 
 def due_sources(
