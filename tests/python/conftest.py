@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,17 @@ RECORDED = ROOT / "tests" / "data" / "recorded"
 GRIDWAREHOUSE = Path(sys.executable).with_name("gridwarehouse")
 # the settlement days of the recorded BOALF stream (bmrs/BOALF/boalf_stream_2024-05-01.json)
 BOALF_FROM, BOALF_TO = "2024-05-01", "2024-05-03"
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds (generous:
+    the machines that run the suite are often loaded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def recorded_records(relative: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .conftest import GRIDWAREHOUSE, Cli
+from .conftest import GRIDWAREHOUSE, Cli, wait_for
 
 RANGE = ("--from", "2024-05-01", "--to", "2024-05-03")
 BUILD = """
@@ -37,15 +37,6 @@ with build_lock(settings, "dbt build"):
     con.close()
 print("released", flush=True)
 """
-
-
-def wait_for(condition, what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start(cli: Cli, args: list[str], out: Path, **env: str) -> subprocess.Popen[str]:

@@ -21,7 +21,7 @@ from azure.servicebus import ServiceBusClient, ServiceBusSubQueue
 from loaders.sources.iris.stats import secret_warning
 from tests.iris.servicebus_broker import Broker
 
-from .conftest import GRIDWAREHOUSE, Cli
+from .conftest import GRIDWAREHOUSE, Cli, wait_for
 from .iris_messages import distinct_keys, messages_from_api, records
 
 # end to end: a local AMQP broker and receiver processes (killed, restarted) per test
@@ -74,15 +74,6 @@ def start_receiver(cli: Cli, broker: Broker, log: Path, **env: str) -> subproces
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-def wait_for(condition: Any, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def dead_letters(broker: Broker) -> list[Any]:
