@@ -16,7 +16,16 @@ import pytest
 from loaders.common.timeutil import to_settlement_period
 from loaders.testing.replay import RecordSet, ReplayServer
 
-from .conftest import RECORDED, ROOT, Cli, make_cli, recorded_records
+from .conftest import (
+    RECORDED,
+    ROOT,
+    Cli,
+    build_models,
+    load_bmrs,
+    load_recorded_boalf,
+    make_cli,
+    recorded_records,
+)
 from .test_constraint_marts import BOALF, CATALOGUE, SPEC_DAY, half_hour_cuts, instant, level_at
 from .test_power_stations import dictionary_rows, plant_of_elexon_id, plant_of_national_grid_id
 
@@ -95,38 +104,9 @@ def balancing_carbon(tmp_path_factory) -> Iterator[Cli]:
             RecordSet(records=list(endpoint.example), shape=endpoint.shape),
         )
         cli = make_cli(tmp_path_factory.mktemp("balancing_carbon"), server)
-        cli.run(
-            "load",
-            "bmrs",
-            "--dataset",
-            "BOALF",
-            "--dataset",
-            "BMUNITS",
-            "--from",
-            "2024-05-01",
-            "--to",
-            "2024-05-03",
-            check=True,
-        )
-        cli.run(
-            "load",
-            "bmrs",
-            "--dataset",
-            BOAV_BID,
-            "--from",
-            SPEC_DAY,
-            "--to",
-            "2023-03-02",
-            check=True,
-        )
-        result = cli.run(
-            "build",
-            "--select",
-            "+fct_balancing_carbon_daily_by_region",
-            "--indirect-selection",
-            "cautious",
-        )
-        assert result.returncode == 0, result.stdout[-5000:]
+        load_recorded_boalf(cli)
+        load_bmrs(cli, BOAV_BID, start=SPEC_DAY, end="2023-03-02")
+        build_models(cli, "+fct_balancing_carbon_daily_by_region")
         yield cli
 
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .conftest import RECORDED, Cli, make_cli
+from .conftest import RECORDED, Cli, build_models, make_cli
 
 pytestmark = pytest.mark.slow
 REGISTRY = RECORDED / "reference/bmu_registration/bmu_registration_data.csv"
@@ -78,15 +78,7 @@ def python_batteries() -> set[str]:
 def classified(tmp_path_factory, replay) -> Cli:
     cli = make_cli(tmp_path_factory.mktemp("batteries"), replay)
     cli.run("load", "bmrs", "--dataset", "BMUNITS", check=True)
-    result = cli.run(
-        "build",
-        "--select",
-        "+audit_battery_classification",
-        "+dim_bm_unit",
-        "--indirect-selection",
-        "cautious",
-    )
-    assert result.returncode == 0, result.stdout[-5000:]
+    build_models(cli, "+audit_battery_classification", "+dim_bm_unit")
     return cli
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from loaders.reference import power_station_seed
 
-from .conftest import RECORDED, Cli, make_cli
+from .conftest import RECORDED, Cli, build_models, make_cli
 
 DICTIONARY = RECORDED / "reference" / "power_station_dictionary"
 GSP_POINTS = RECORDED / "reference" / "gsp_points" / "sheffield_solar_gsp_points.csv"
@@ -121,17 +121,13 @@ def plant_location(plant_id: int) -> tuple[float, float]:
 def plants(tmp_path_factory, replay) -> Cli:
     cli = make_cli(tmp_path_factory.mktemp("plants"), replay)
     cli.run("load", "bmrs", "--dataset", "BMUNITS", check=True)
-    result = cli.run(
-        "build",
-        "--select",
+    build_models(
+        cli,
         "+dim_power_station",
         "+bridge_bm_unit_power_station",
         "+dim_bm_unit",
         "assert_large_bm_units_have_a_power_station",
-        "--indirect-selection",
-        "cautious",
     )
-    assert result.returncode == 0, result.stdout[-5000:]
     return cli
 
 
