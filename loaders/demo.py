@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from loaders.commands import load, run_bmrs
 from loaders.common.dbt import PROJECT_ROOT, run_dbt
@@ -277,6 +277,7 @@ def _report(settings: Settings) -> None:
             f"({filled} with rows)"
         )
     _report_empty_marts([t for s, t, n in counts if s == "marts" and n == 0])
+    _report_null_columns(settings, [t for s, t, n in counts if s == "marts" and n])
     warehouse = _shown(settings.duckdb_path)
     site = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target") / "index.html"
     pipelines = _shown(settings.pipelines_dir)
@@ -306,15 +307,66 @@ def _report_empty_marts(empty: list[str]) -> None:
         print(f"  marts.{mart}: {filled_by.get(mart, 'see its docs')}")
 
 
-def _marts_filled_by() -> dict[str, str]:
-    """Mart name -> meta.filled_by, from the manifest `dbt build` just wrote."""
+def _manifest_marts() -> list[dict]:
+    """The mart models of the manifest `dbt build` just wrote (none when there is none)."""
     target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
     manifest = target / "manifest.json"
     if not manifest.is_file():
-        return {}
+        return []
     nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
-    return {
-        node["name"]: " ".join(node["meta"]["filled_by"].split())
-        for node in nodes.values()
-        if node.get("resource_type") == "model" and node.get("meta", {}).get("filled_by")
-    }
+    return [node for node in nodes.values() if node.get("resource_type") == "model"]
+
+
+def _filled_by(meta: dict) -> str | None:
+    text = meta.get("filled_by")
+    return " ".join(text.split()) if text else None
+
+
+def _marts_filled_by() -> dict[str, str]:
+    """Mart name -> meta.filled_by, from the manifest."""
+    found = ((node["name"], _filled_by(node.get("meta", {}))) for node in _manifest_marts())
+    return {name: text for name, text in found if text}
+
+
+def columns_filled_by(nodes: list[dict]) -> dict[tuple[str, str], str]:
+    """(mart, column) -> the dataset that fills the column (its `meta.filled_by`, written under
+    the column or its config)."""
+    found = {}
+    for node in nodes:
+        for column, spec in node.get("columns", {}).items():
+            meta = {**spec.get("config", {}).get("meta", {}), **spec.get("meta", {})}
+            text = _filled_by(meta)
+            if text:
+                found[(node["name"], column)] = text
+    return found
+
+
+def null_columns(
+    con: Any, filled_by: dict[tuple[str, str], str], marts: list[str]
+) -> dict[str, list[str]]:
+    """Dataset -> the `mart.column`s it would fill that are NULL in every row of a mart with rows:
+    the demo built the mart, but nothing recorded fills those columns (costs without cashflows)."""
+    empty: dict[str, list[str]] = {}
+    for (mart, column), dataset in sorted(filled_by.items()):
+        if mart not in marts:
+            continue
+        (filled,) = con.execute(f'select count("{column}") from marts."{mart}"').fetchone()
+        if not filled:
+            empty.setdefault(dataset, []).append(f"{mart}.{column}")
+    return empty
+
+
+def _report_null_columns(settings: Settings, marts: list[str]) -> None:
+    """Name the columns the recordings leave NULL, by the dataset that would fill them, so an
+    empty cost or volume column is explained rather than silent."""
+    filled_by = columns_filled_by(_manifest_marts())
+    con = connect_duckdb(settings, read_only=True)
+    try:
+        empty = null_columns(con, filled_by, marts)
+    finally:
+        con.close()
+    if not empty:
+        return
+    print("\nColumns NULL in every row: no real recording of the data that fills them")
+    for dataset, columns in sorted(empty.items()):
+        print(f"  {dataset}: {len(columns)} column(s), e.g. {columns[0]}")

@@ -102,6 +102,13 @@ MART_KEYS = {
         "mix_instants",
     ],
 }
+# marts no recording fills (FREQ, ISO-NE LMPs, REMIT message contents): empty on both sides;
+# every other mart must have rows, or comparing it would prove nothing
+EMPTY_WITHOUT_A_RECORDING = {
+    "fct_frequency_by_period",
+    "fct_isone_lmp_hourly",
+    "fct_remit_unavailability_daily",
+}
 LOADS = [
     (
         "load",
@@ -277,6 +284,7 @@ def test_mart_rows_and_key_checksum_match_duckdb(both, mart):
     duck, emulator = both
     keys = ", ".join(MART_KEYS[mart])
     duck_rows = duck.query(f"select {keys} from marts.{mart}")
+    assert duck_rows or mart in EMPTY_WITHOUT_A_RECORDING, f"{mart}: no rows on DuckDB to compare"
     bq_rows = bigquery_rows(emulator, f"select {keys} from `{PROJECT}.marts.{mart}`")
     assert len(bq_rows) == len(duck_rows), (
         f"{mart}: {len(bq_rows)} rows on BigQuery, {len(duck_rows)} on DuckDB"

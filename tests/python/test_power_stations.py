@@ -184,13 +184,13 @@ def test_dim_bm_unit_carries_the_plant_and_says_unknown_otherwise(plants):
 
 
 # Worked by hand (haversine over the recorded GSP points, mean Earth radius 6371.0088 km):
-# plant -> (nearest GSP, its GSP group, km to 2 dp)
+# plant -> (nearest GSP, its GSP group, km to 2 dp, the group's DNO licence area)
 NEAREST_BY_HAND = {
-    10004: ("DRAX_1", "_M", 0.39),  # Drax
-    10047: ("PEMB_1", "_K", 0.57),  # Pembroke
-    10011: ("RATS_1", "_B", 2.49),  # Ratcliffe on Soar
-    10144: ("TRAW_1", "_D", 17.14),  # Dinorwig: no GSP point at Pentir, so Trawsfynydd's
-    10001: ("COWL_1", "_H", 11.13),  # Didcot: Cowley's
+    10004: ("DRAX_1", "_M", 0.39, "NPGY"),  # Drax: Yorkshire, Northern Powergrid
+    10047: ("PEMB_1", "_K", 0.57, "SWALES"),  # Pembroke: South Wales, NGED
+    10011: ("RATS_1", "_B", 2.49, "EMID"),  # Ratcliffe on Soar: East Midlands, NGED
+    10144: ("TRAW_1", "_D", 17.14, "SPM"),  # Dinorwig: no GSP point at Pentir, so Trawsfynydd's
+    10001: ("COWL_1", "_H", 11.13, "SEPD"),  # Didcot: Cowley's; Southern, SSEN
 }
 
 
@@ -199,7 +199,7 @@ NEAREST_BY_HAND = {
 def test_nearest_gsp_matches_a_hand_computation(plants, plant_id):
     lat, lon = plant_location(plant_id)
     gsp_id, group, km = nearest_gsp(lat, lon)
-    name, hand_group, hand_km = NEAREST_BY_HAND[plant_id]
+    name, hand_group, hand_km, hand_dno = NEAREST_BY_HAND[plant_id]
     assert (group, round(km, 2)) == (hand_group, hand_km)
     row = plants.query(
         "select nearest_gsp_id, nearest_gsp_name, gsp_group_id, nearest_gsp_distance_km, "
@@ -207,7 +207,7 @@ def test_nearest_gsp_matches_a_hand_computation(plants, plant_id):
     )[0]
     assert row[:3] == (gsp_id, name, group)
     assert row[3] == pytest.approx(km, abs=1e-6)
-    assert row[4] is not None
+    assert row[4] == hand_dno
 
 
 @pytest.mark.slow
