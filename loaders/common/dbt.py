@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -9,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -71,10 +72,21 @@ def run_dbt(
     if output is not None:
         env["DBT_USE_COLORS"] = "false"  # a log file, not a terminal: no ANSI codes in it
     streams = {"stdout": output, "stderr": subprocess.STDOUT} if output is not None else {}
-    if lock and settings.target == "duckdb":
-        with build_lock(settings, f"dbt {args[0] if args else ''}"):
+    if lock:
+        with build_held(settings, f"dbt {args[0] if args else ''}"):
             return _call(settings, command, env, streams)
     return _call(settings, command, env, streams)
+
+
+@contextlib.contextmanager
+def build_held(settings: Settings, purpose: str) -> Iterator[None]:
+    """The warehouse lock of a build (DuckDB only), for a caller that reads the load log just
+    before the build it starts with `run_dbt(..., lock=False)`: its snapshot is then current."""
+    if settings.target != "duckdb":
+        yield
+        return
+    with build_lock(settings, purpose):
+        yield
 
 
 def _call(settings: Settings, command: list[str], env: dict[str, str], streams: Any) -> int:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loaders.common.dbt import (
+    build_held,
     built_marker,
     full_tests_due,
     mark_built,
@@ -169,16 +170,17 @@ def _build(settings: Settings, selectors: list[str]) -> tuple[int, bool, str | N
             mark_full_tests(settings, started)
         return code, True, None
     log.info("dbt build of the models downstream of %d raw tables", len(selectors))
-    selected = [f"{s}+" for s in selectors]
-    tests_from = None if full_tests_due(settings, started) else tests_window_start(settings)
-    if tests_from is None:
-        # the full pass: every data test of the project, on every row, besides the build
-        code = run_dbt(settings, ["build", "--select", *selected, "test_type:data"])
-        if code == 0:
-            mark_full_tests(settings, started)
-        return code, False, None
-    scoped = json.dumps({"test_window_start": tests_from})
-    return run_dbt(settings, ["build", "--select", *selected, "--vars", scoped]), False, tests_from
+    selected = ["--select", *[f"{s}+" for s in selectors]]
+    with build_held(settings, "dbt build"):  # the load log's snapshot is current inside
+        tests_from = None if full_tests_due(settings, started) else tests_window_start(settings)
+        if tests_from is not None:
+            scoped = ["--vars", json.dumps({"test_window_start": tests_from})]
+            return run_dbt(settings, ["build", *selected, *scoped], lock=False), False, tests_from
+        # the full pass: every data test of the project on every row, besides the build
+        code = run_dbt(settings, ["build", *selected, "test_type:data"], lock=False)
+    if code == 0:
+        mark_full_tests(settings, started)
+    return code, False, None
 
 
 def _load_source(settings: Settings, source: str) -> SourceOutcome:
