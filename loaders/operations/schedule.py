@@ -5,8 +5,9 @@ BMRS and the IRIS gap check every 15 minutes, NESO hourly, DNO weekly, ISO-NE ho
 runs `dbt build` on just the models downstream of the raw tables that got new rows, then sends
 alerts for incidents that opened or cleared. The build's data tests of large models check only
 the new window (var test_window_start, macros/test_window.sql); once per
-GRIDWAREHOUSE_FULL_TEST_EVERY (default daily) every data test of the project checks every row. A lock file makes overlapping cron runs harmless:
-the second one says who holds it and exits 0 at once.
+GRIDWAREHOUSE_FULL_TEST_EVERY (default daily) every data test of the project checks every row.
+A lock file makes overlapping cron runs harmless: the second one says who holds it and exits 0
+at once.
 """
 
 from __future__ import annotations
