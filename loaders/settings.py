@@ -312,6 +312,8 @@ class Settings(BaseSettings):
     run_sources: RunSources = RUN_SOURCES
     run_every: RunEvery = DEFAULT_RUN_EVERY
     run_datasets: RunDatasets = {}
+    # `run` tests only the new window of the large models, and every row once this long has passed
+    full_test_every: Duration = timedelta(hours=24)
     alert_email: Emails = ()
     smtp_host: str | None = Field(None, validation_alias="SMTP_HOST")
     smtp_port: Port = Field(587, validation_alias="SMTP_PORT")

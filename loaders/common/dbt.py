@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -9,8 +10,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,10 +72,21 @@ def run_dbt(
     if output is not None:
         env["DBT_USE_COLORS"] = "false"  # a log file, not a terminal: no ANSI codes in it
     streams = {"stdout": output, "stderr": subprocess.STDOUT} if output is not None else {}
-    if lock and settings.target == "duckdb":
-        with build_lock(settings, f"dbt {args[0] if args else ''}"):
+    if lock:
+        with build_held(settings, f"dbt {args[0] if args else ''}"):
             return _call(settings, command, env, streams)
     return _call(settings, command, env, streams)
+
+
+@contextlib.contextmanager
+def build_held(settings: Settings, purpose: str) -> Iterator[None]:
+    """The warehouse lock of a build (DuckDB only), for a caller that reads the load log just
+    before the build it starts with `run_dbt(..., lock=False)`: its snapshot is then current."""
+    if settings.target != "duckdb":
+        yield
+        return
+    with build_lock(settings, purpose):
+        yield
 
 
 def _call(settings: Settings, command: list[str], env: dict[str, str], streams: Any) -> int:
@@ -156,10 +168,54 @@ def with_rebuild_from(command: list[str], day: str | None) -> list[str]:
 
 def build(settings: Settings, extra: Sequence[str]) -> int:
     """`gridwarehouse build`: dbt build; exit 1 when a model or test fails."""
+    started = datetime.now(UTC)
     code = run_dbt(settings, ["build", *extra])
     if code == 0 and not extra:  # a full build: `run` may build selectively from now on
         mark_built(settings)
+        mark_full_tests(settings, started)  # and every data test checked every row
     return 0 if code == 0 else 1
+
+
+# -- data tests scoped to a window (macros/test_window.sql) -------------------------------------
+
+
+def full_tests_marker(settings: Settings) -> Path:
+    """When the last successful build whose data tests checked every row started (UTC)."""
+    return settings.pipelines_dir / "dbt.last_full_test"
+
+
+def mark_full_tests(settings: Settings, started: datetime) -> None:
+    marker = full_tests_marker(settings)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(started.isoformat())
+
+
+def full_tests_due(settings: Settings, now: datetime) -> bool:
+    """Whether the last full test pass is older than GRIDWAREHOUSE_FULL_TEST_EVERY (or never ran:
+    a missing or unreadable marker is due, so a doubt always tests everything)."""
+    try:
+        last = datetime.fromisoformat(full_tests_marker(settings).read_text().strip())
+    except (OSError, ValueError):
+        return True
+    return now - last >= settings.full_test_every
+
+
+def lookback_days(project_root: Path = PROJECT_ROOT) -> int:
+    """The incremental marts' lookback (var incremental_lookback_days in dbt_project.yml)."""
+    project = yaml.safe_load((project_root / "dbt_project.yml").read_text())
+    return int(project["vars"]["incremental_lookback_days"])
+
+
+def tests_window_start(settings: Settings) -> str | None:
+    """The first settlement day a scoped test pass checks, as an ISO date: `lookback_days`
+    before the earliest day loaded since the last build (rebuild_from). Every raw row loaded
+    since is on or after it, and so is every mart row those rows can change (the incremental
+    marts re-read the same lookback before new data), so the tests see what this build could
+    change. None (test everything) when there is no earlier build or the load log cannot say."""
+    earliest = rebuild_from(settings)
+    if earliest is None:
+        return None
+    return (date.fromisoformat(earliest) - timedelta(days=lookback_days())).isoformat()
 
 
 def project_fingerprint() -> str:

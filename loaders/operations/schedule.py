@@ -3,13 +3,17 @@
 A cycle loads every enabled source that is due on its cadence (GRIDWAREHOUSE_RUN_EVERY:
 BMRS and the IRIS gap check every 15 minutes, NESO hourly, DNO weekly, ISO-NE hourly), then
 runs `dbt build` on just the models downstream of the raw tables that got new rows, then sends
-alerts for incidents that opened or cleared. A lock file makes overlapping cron runs harmless:
-the second one says who holds it and exits 0 at once.
+alerts for incidents that opened or cleared. The build's data tests of large models check only
+the new window (var test_window_start, macros/test_window.sql); once per
+GRIDWAREHOUSE_FULL_TEST_EVERY (default daily) every data test of the project checks every row.
+A lock file makes overlapping cron runs harmless: the second one says who holds it and exits 0
+at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import time
@@ -18,7 +22,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from loaders.common.dbt import built_marker, mark_built, project_fingerprint, run_dbt
+from loaders.common.dbt import (
+    build_held,
+    built_marker,
+    full_tests_due,
+    mark_built,
+    mark_full_tests,
+    project_fingerprint,
+    run_dbt,
+    tests_window_start,
+)
 from loaders.common.jsonfile import read_json, write_json
 from loaders.common.locks import sole_holder
 from loaders.common.runner import graceful_stop
@@ -51,6 +64,7 @@ class CycleResult:
     dbt_exit: int | None = None
     full_build: bool = False
     selectors: list[str] = field(default_factory=list)
+    tests_from: str | None = None  # the first day the build's data tests checked; None: all
 
     @property
     def exit_code(self) -> int:
@@ -129,15 +143,17 @@ def _cycle(settings: Settings, *, force: bool, build: bool) -> CycleResult:
         _write_state(settings, state)
     result.selectors = sorted({t for o in result.outcomes for t in o.tables})
     if build and result.selectors:
-        result.dbt_exit, result.full_build = _build(settings, result.selectors)
+        result.dbt_exit, result.full_build, result.tests_from = _build(settings, result.selectors)
     _alert(settings)
     return result
 
 
-def _build(settings: Settings, selectors: list[str]) -> tuple[int, bool]:
+def _build(settings: Settings, selectors: list[str]) -> tuple[int, bool, str | None]:
     """dbt build of what is downstream of the changed raw tables; the whole project instead
     when this warehouse has not had a full build of this version of the project (a selective
-    build needs every other parent of those models to exist already)."""
+    build needs every other parent of those models to exist already).
+    Returns (dbt's exit code, whole project or not, the first day the data tests checked)."""
+    started = datetime.now(UTC)
     fingerprint = project_fingerprint()
     marker = built_marker(settings)
     full = not marker.exists() or marker.read_text().strip() != fingerprint
@@ -146,9 +162,20 @@ def _build(settings: Settings, selectors: list[str]) -> tuple[int, bool]:
         code = run_dbt(settings, ["build"])
         if code == 0:
             mark_built(settings)
-        return code, True
+            mark_full_tests(settings, started)
+        return code, True, None
     log.info("dbt build of the models downstream of %d raw tables", len(selectors))
-    return run_dbt(settings, ["build", "--select", *[f"{s}+" for s in selectors]]), False
+    selected = ["--select", *[f"{s}+" for s in selectors]]
+    with build_held(settings, "dbt build"):  # the load log's snapshot is current inside
+        tests_from = None if full_tests_due(settings, started) else tests_window_start(settings)
+        if tests_from is not None:
+            scoped = ["--vars", json.dumps({"test_window_start": tests_from})]
+            return run_dbt(settings, ["build", *selected, *scoped], lock=False), False, tests_from
+        # the full pass: every data test of the project on every row, besides the build
+        code = run_dbt(settings, ["build", *selected, "test_type:data"], lock=False)
+    if code == 0:
+        mark_full_tests(settings, started)
+    return code, False, None
 
 
 def _load_source(settings: Settings, source: str) -> SourceOutcome:
@@ -191,8 +218,15 @@ def _print_cycle(result: CycleResult) -> None:
             else f"{len(result.selectors)} changed sources and their downstream models"
         )
         print(f"run: dbt build of {what}: {'ok' if result.dbt_exit == 0 else 'failed'}")
+        print(f"run: {_tests_scope(result.tests_from)}")
     elif not result.selectors:
         print("run: no new rows; dbt build skipped")
+
+
+def _tests_scope(tests_from: str | None) -> str:
+    if tests_from is None:
+        return "data tests: full pass (every row of every model)"
+    return f"data tests: scoped to rows from {tests_from} on for the large models"
 
 
 def schedule(settings: Settings, every: str, *, cycles: int | None = None) -> int:
