@@ -5,8 +5,8 @@ that does not fit its column raises `TypeDrift` naming the field and value — D
 reader would quietly round 1.5 into an integer column or turn `true` into 1. Numeric and boolean
 text ("12", "true") is parsed, losslessly, and noted.
 
-Each row also gets `_natural_key` (the key fields' JSON values as an array) and `_record_hash`
-(an MD5 of every field's JSON value); within one body, the latest-published record per key wins
+Each row also gets `_natural_key` (the key fields' JSON values as an array, what rows merge on)
+and `_record_hash` (a stable 64-bit hash of the typed key columns, see keyhash.py); within one body, the latest-published record per key wins
 (and, between records published at the same time or without a publish time, the later one).
 A record may carry `_message_id` (IRIS): it becomes that column and is not a source field.
 
@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from loaders.common.keyhash import key_hash_sql, with_key_columns
 from loaders.common.records import (
     ARROW_TYPES,
     FieldCollision,
@@ -378,14 +379,20 @@ def _convert_records(
     latest = (
         f"qualify row_number() over (partition by {key} order by {order}) = 1" if repeated else ""
     )
+    typed_key = _typed_key(every, key_fields)
+    names = [f.column for f in every] + ([MESSAGE_ID] if message_ids else [])
+    # the hash is taken over the typed values, so the outer select reads the inner's columns
     sql = f"""
-        select {", ".join(selects)},
+        select {", ".join(_q(n) for n in names)},
                {_lit(source)} as _source,
-               {digest} as _record_hash,
-               {key} as _natural_key,
+               {key_hash_sql(typed_key)} as _record_hash,
+               _natural_key,
                ?::timestamptz as _loaded_at
-        from body
-        {latest}
+        from (
+            select {", ".join(selects)}, {key} as _natural_key
+            from body
+            {latest}
+        )
     """
     try:
         table = con.execute(sql, [loaded_at]).fetch_arrow_table()
@@ -401,7 +408,14 @@ def _convert_records(
         notes.append(
             f"{received - table.num_rows} records repeated a natural key; kept the latest published"
         )
-    return Converted(_with_schema(table, every, message_ids), received, keys_seen, notes)
+    table = with_key_columns(_with_schema(table, every, message_ids), typed_key)
+    return Converted(table, received, keys_seen, notes)
+
+
+def _typed_key(fields: Sequence[FieldSpec], key_fields: Sequence[str]) -> list[tuple[str, str]]:
+    """The key fields as (raw column, logical type), what `_record_hash` is taken over."""
+    by_name = {f.name: f for f in fields}
+    return [(by_name[k].column, by_name[k].type) for k in key_fields if k in by_name]
 
 
 def _spec(fields: Sequence[FieldSpec], name: str | None) -> FieldSpec:
@@ -449,7 +463,7 @@ def _with_schema(
         schema.append(pa.field(MESSAGE_ID, pa.string()))
     schema += [
         pa.field("_source", pa.string()),
-        pa.field("_record_hash", pa.string()),
+        pa.field("_record_hash", pa.int64()),
         pa.field("_natural_key", pa.string(), nullable=False),
         pa.field("_loaded_at", pa.timestamp("us", tz="UTC")),
     ]
