@@ -9,7 +9,9 @@ landing files at a time) both commit through `Committer`, so both keep the same 
   flushed again (the merge on `_natural_key` keeps that idempotent), never that a window is
   marked done without its rows;
 - load packages an interrupted run left behind are dropped on first use (their windows were
-  never marked done, so they come again), and loaded packages are pruned.
+  never marked done, so they come again), and loaded packages are pruned;
+- a raw table an older release wrote with a text `_record_hash` is converted to the 64-bit key
+  hash (keyhash.py) under the same lock, in its own transaction, before rows are loaded into it.
 """
 
 from __future__ import annotations
