@@ -43,7 +43,7 @@
 {% macro raw_standard_columns() -%}
     {{ return([
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

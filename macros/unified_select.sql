@@ -34,7 +34,7 @@
         {{ unified_value(present, kind) }} as {{ canonical }},
     {%- endfor %}
         {% if '_source' in existing %}_source{% else %}cast(null as {{ dbt.type_string() }}){% endif %} as _source,
-        {% if '_record_hash' in existing %}_record_hash{% else %}cast(null as {{ dbt.type_string() }}){% endif %} as _record_hash,
+        {% if '_record_hash' in existing %}_record_hash{% else %}cast(null as {{ dbt.type_bigint() }}){% endif %} as _record_hash,
         {% if '_natural_key' in existing %}_natural_key{% else %}cast(null as {{ dbt.type_string() }}){% endif %} as _natural_key,
         {% if '_loaded_at' in existing %}{{ utc_timestamp('_loaded_at') }}{% else %}cast(null as {{ dbt.type_timestamp() }}){% endif %} as loaded_at_utc
     from
@@ -91,7 +91,7 @@
     {%- else %}
     select
         cast(null as {{ dbt.type_string() }}) as _source,
-        cast(null as {{ dbt.type_string() }}) as _record_hash,
+        cast(null as {{ dbt.type_bigint() }}) as _record_hash,
         cast(null as {{ dbt.type_string() }}) as _natural_key,
         cast(null as {{ dbt.type_timestamp() }}) as loaded_at_utc
     from (select 1 as nothing_loaded_yet) as empty_source

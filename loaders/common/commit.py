@@ -9,7 +9,9 @@ landing files at a time) both commit through `Committer`, so both keep the same 
   flushed again (the merge on `_natural_key` keeps that idempotent), never that a window is
   marked done without its rows;
 - load packages an interrupted run left behind are dropped on first use (their windows were
-  never marked done, so they come again), and loaded packages are pruned.
+  never marked done, so they come again), and loaded packages are pruned;
+- a raw table an older release wrote with a text `_record_hash` is converted to the 64-bit key
+  hash (keyhash.py) under the same lock, in its own transaction, before rows are loaded into it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loaders.common.keyhash import key_columns, migrate_table
 from loaders.common.ops import (
     LoadLogRow,
     SchemaChange,
@@ -30,6 +33,7 @@ from loaders.common.ops import (
 )
 from loaders.common.warehouse import (
     connect_duckdb,
+    dataset_name,
     dlt_pipeline,
     load_package,
     prune_loaded_packages,
@@ -47,7 +51,7 @@ def merge_resource(data: Any, *, name: str, table_name: str | None = None) -> An
     replaces a record instead of adding it), columns kept flat (no child tables)."""
     import dlt
 
-    return dlt.resource(
+    resource = dlt.resource(
         data,
         name=name,
         table_name=table_name or name,
@@ -55,6 +59,10 @@ def merge_resource(data: Any, *, name: str, table_name: str | None = None) -> An
         primary_key=NATURAL_KEY,
         max_table_nesting=0,
     )
+    # what the committer needs to migrate the table's `_record_hash` first (keyhash.py)
+    keys = key_columns(data) if isinstance(data, list) else None
+    resource.gw_key_columns = (table_name or name, keys)
+    return resource
 
 
 @dataclass
@@ -92,6 +100,7 @@ class Committer:
         self.raw_schema = raw_schema
         self.run_id = run_id
         self._pipeline: Any = None
+        self._migrated: set[str] = set()  # tables whose `_record_hash` is known converted
 
     def pipeline(self) -> Any:
         if self._pipeline is None:
@@ -107,10 +116,14 @@ class Committer:
 
     def commit(self, batch: Batch) -> str | None:
         """Stage, load and log one batch; returns the dlt load id (None when no rows)."""
-        staged = self._stage(batch.resources)
+        resources = list(batch.resources)
+        staged = self._stage(resources)
         with write_lock(self.settings, batch.purpose), _warehouse_open(self.settings):
             if batch.resources_under_lock is not None:
-                staged = self._stage(batch.resources_under_lock()) or staged
+                under_lock = list(batch.resources_under_lock())
+                staged = self._stage(under_lock) or staged
+                resources += under_lock
+            self._migrate(resources)
             load_id = None
             if staged:
                 info = load_package(self.settings, self.pipeline())
@@ -121,6 +134,23 @@ class Committer:
         if staged:
             prune_loaded_packages(self.settings, self.pipeline_name)
         return load_id
+
+    def _migrate(self, resources: Sequence[Any]) -> None:
+        """Convert the batch's raw tables written before `_record_hash` was the 64-bit key hash,
+        once each (under the write lock, before dlt loads rows of the new type into them)."""
+        if self.settings.target != "duckdb":
+            return
+        tables = [getattr(r, "gw_key_columns", None) for r in resources]
+        pending = [(t, k) for t, k in filter(None, tables) if k and t not in self._migrated]
+        if not pending:
+            return
+        con = connect_duckdb(self.settings)
+        try:
+            for table, keys in pending:
+                migrate_table(con, dataset_name(self.settings, self.raw_schema), table, keys)
+                self._migrated.add(table)
+        finally:
+            con.close()
 
     def _stage(self, resources: Sequence[Any]) -> bool:
         """dlt extract + normalize into a load package; False when there is nothing to stage."""

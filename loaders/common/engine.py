@@ -397,8 +397,10 @@ def one_row_per_key(tables: list[Any]) -> list[Any]:
     if not all(isinstance(t, pa.Table) for t in tables):
         return tables  # streamed from disk (a DNO file): unique per key by construction
     rows = sum(t.num_rows for t in tables)
-    keys = pa.chunked_array([t.column("_natural_key") for t in tables], type=pa.string())
-    if len(pc.unique(keys)) == rows:  # unique() is ~3x faster than count_distinct here
+    # distinct key hashes imply distinct keys, and 64-bit integers are cheaper to compare than
+    # key text; equal hashes (a repeated key, or rarely a collision) go the exact way below
+    hashes = pa.chunked_array([t.column("_record_hash") for t in tables], type=pa.int64())
+    if len(pc.unique(hashes)) == rows:  # unique() is ~3x faster than count_distinct here
         return tables
     combined = pa.concat_tables(tables, promote_options="permissive").combine_chunks()
     order = pa.array(range(combined.num_rows), type=pa.int64())

@@ -5,9 +5,10 @@ that does not fit its column raises `TypeDrift` naming the field and value — D
 reader would quietly round 1.5 into an integer column or turn `true` into 1. Numeric and boolean
 text ("12", "true") is parsed, losslessly, and noted.
 
-Each row also gets `_natural_key` (the key fields' JSON values as an array) and `_record_hash`
-(an MD5 of every field's JSON value); within one body, the latest-published record per key wins
-(and, between records published at the same time or without a publish time, the later one).
+Each row also gets `_natural_key` (the key fields' JSON values as an array, what rows merge on)
+and `_record_hash` (a stable 64-bit hash of the typed key columns, see keyhash.py); within one
+body, the latest-published record per key wins (and, between records published at the same
+time or without a publish time, the later one).
 A record may carry `_message_id` (IRIS): it becomes that column and is not a source field.
 
 A body whose records cannot land as they are raises a `RecordError` and nothing of it is kept:
@@ -28,7 +29,9 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from loaders.common.keyhash import key_hash_sql, with_key_columns
 from loaders.common.records import (
     ARROW_TYPES,
     FieldCollision,
@@ -334,8 +337,6 @@ def _convert_records(
     absent: dict[str, int],
     required_keys: Sequence[str] = (),
 ) -> Converted:
-    import duckdb
-
     declared = {f.name for f in fields}
     extra = [FieldSpec(k, "json") for k in sorted(keys_seen) if k not in declared]
     refuse_collisions(fields, extra)
@@ -374,34 +375,55 @@ def _convert_records(
         )
     if key_fields:
         refuse_keyless(con, key_fields, required_keys, absent, received, key, digest)
-    repeated = con.execute(f"select count(*) - count(distinct {key}) from body").fetchone()[0]
-    latest = (
-        f"qualify row_number() over (partition by {key} order by {order}) = 1" if repeated else ""
-    )
+    typed_key = _typed_key(every, key_fields)
+    names = [f.column for f in every] + ([MESSAGE_ID] if message_ids else [])
+    # the hash is taken over the typed values, so the outer select reads the inner's columns
     sql = f"""
-        select {", ".join(selects)},
+        select {", ".join(_q(n) for n in names)},
                {_lit(source)} as _source,
-               {digest} as _record_hash,
-               {key} as _natural_key,
+               {key_hash_sql(typed_key)} as _record_hash,
+               _natural_key,
                ?::timestamptz as _loaded_at
-        from body
-        {latest}
+        from (
+            select {", ".join(selects)}, {key} as _natural_key
+            from body
+            /* latest */
+        )
     """
-    try:
-        table = con.execute(sql, [loaded_at]).fetch_arrow_table()
-    except duckdb.Error as exc:
-        match = _DRIFT.search(str(exc))
-        if match:
-            spec = _spec(every, match["field"])
-            raise TypeDrift(
-                spec.name, _EXPECTED.get(spec.type, spec.type), _value(match["value"])
-            ) from None
-        raise
+    table = _fetch(con, sql, loaded_at, every)
+    # distinct hashes mean distinct keys, so a body without a repeated key (almost every one)
+    # is read once; otherwise it is read again keeping the latest record per key
+    if len(pc.unique(table.column("_record_hash"))) < table.num_rows:
+        latest = f"qualify row_number() over (partition by {key} order by {order}) = 1"
+        table = _fetch(con, sql.replace("/* latest */", latest), loaded_at, every)
     if table.num_rows < received:
         notes.append(
             f"{received - table.num_rows} records repeated a natural key; kept the latest published"
         )
-    return Converted(_with_schema(table, every, message_ids), received, keys_seen, notes)
+    table = with_key_columns(_with_schema(table, every, message_ids), typed_key)
+    return Converted(table, received, keys_seen, notes)
+
+
+def _typed_key(fields: Sequence[FieldSpec], key_fields: Sequence[str]) -> list[tuple[str, str]]:
+    """The key fields as (raw column, logical type), what `_record_hash` is taken over."""
+    by_name = {f.name: f for f in fields}
+    return [(by_name[k].column, by_name[k].type) for k in key_fields if k in by_name]
+
+
+def _fetch(con: Any, sql: str, loaded_at: datetime, fields: Sequence[FieldSpec]) -> pa.Table:
+    """Run the conversion query; a value that does not fit its column raises `TypeDrift`."""
+    import duckdb
+
+    try:
+        return con.execute(sql, [loaded_at]).fetch_arrow_table()
+    except duckdb.Error as exc:
+        match = _DRIFT.search(str(exc))
+        if match:
+            spec = _spec(fields, match["field"])
+            raise TypeDrift(
+                spec.name, _EXPECTED.get(spec.type, spec.type), _value(match["value"])
+            ) from None
+        raise
 
 
 def _spec(fields: Sequence[FieldSpec], name: str | None) -> FieldSpec:
@@ -449,7 +471,7 @@ def _with_schema(
         schema.append(pa.field(MESSAGE_ID, pa.string()))
     schema += [
         pa.field("_source", pa.string()),
-        pa.field("_record_hash", pa.string()),
+        pa.field("_record_hash", pa.int64()),
         pa.field("_natural_key", pa.string(), nullable=False),
         pa.field("_loaded_at", pa.timestamp("us", tz="UTC")),
     ]

@@ -241,16 +241,6 @@ def test_a_batch_keeps_one_row_per_key_and_the_later_window_wins():
     assert row.column("level_to").to_pylist() == [records[10]["levelTo"] + 7]
 
 
-def test_record_hash_changes_with_any_value():
-    endpoint = CATALOGUE.get("FUELINST")
-    record = endpoint.example[0]
-    hashes = {
-        convert_records(endpoint, [r]).table.column("_record_hash")[0].as_py()
-        for r in (record, dict(record), dict(record, generation=1))
-    }
-    assert len(hashes) == 2
-
-
 def test_the_catalogue_lists_every_dataset_endpoint_of_the_spec():
     import json
 

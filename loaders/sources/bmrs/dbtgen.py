@@ -55,6 +55,12 @@ def hand_written(endpoint: Endpoint, staging_dir: Path = STAGING_DIR) -> bool:
     return (staging_dir / f"{model_name(endpoint)}.sql").exists()
 
 
+RECORD_HASH_DOC = (
+    "64-bit hash of the typed natural key (the same on every run and machine; "
+    "rows merge on _natural_key)."
+)
+
+
 def staging_sql(endpoint: Endpoint) -> str:
     """The standard staging model: typed columns and UTC timestamps over the merged raw table.
 
@@ -65,7 +71,7 @@ def staging_sql(endpoint: Endpoint) -> str:
     raw_columns = [
         *columns,
         ("_source", "string"),
-        ("_record_hash", "string"),
+        ("_record_hash", "integer"),
         ("_natural_key", "string"),
         ("_loaded_at", "timestamp"),
     ]
@@ -199,7 +205,7 @@ def models_yml(endpoints: list[Endpoint], catalogue_only: set[str] = frozenset()
             "          - unique",
             "          - not_null",
             "      - name: _record_hash",
-            '        description: "Hash of the record as received."',
+            f"        description: {_yaml_text(RECORD_HASH_DOC)}",
             "      - name: _source",
             '        description: "Where the row came from: api, iris or file."',
             "        data_tests:",

@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from loaders.common.keyhash import key_hash_sql
 from loaders.common.records import snake_case
 from loaders.common.text import not_utf8
 from loaders.errors import GridwarehouseError, UsageError
@@ -312,11 +313,8 @@ def _write_parquet(
         if not every_column
         else f"'[' || {_lit(_json_text(dno))} || ',\"' || md5({values}) || '\"]'"
     )
-    digest = (
-        "md5(concat_ws(chr(31), "
-        + ", ".join(f"coalesce(to_json({_q(h)})::varchar, '')" for h in header)
-        + "))"
-    )
+    # the cells are text, as the portal's API path types them (keyhash.py)
+    digest = key_hash_sql([(k, "string") for k in key])
     # row_number() over () streams; it is the row's position in the file (one thread)
     body = f"(select *, row_number() over () as _gw_ord from {source_sql})"
     con.execute(
@@ -359,7 +357,7 @@ def _schema(columns: Sequence[str]) -> pa.Schema:
         + [pa.field(c, pa.string()) for c in columns]
         + [
             pa.field("_source", pa.string()),
-            pa.field("_record_hash", pa.string()),
+            pa.field("_record_hash", pa.int64()),
             pa.field("_natural_key", pa.string(), nullable=False),
             pa.field("_loaded_at", pa.timestamp("us", tz="UTC")),
         ]

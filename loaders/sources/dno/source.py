@@ -27,6 +27,7 @@ from loaders.common.commit import merge_resource
 from loaders.common.engine import FetchResult, Task, Window
 from loaders.common.http import HttpClient, RateLimiter, RetryPolicy, whole_array
 from loaders.common.jsonrows import convert, csv_array
+from loaders.common.keyhash import key_columns
 from loaders.common.portals import ods_export_path, package_resources, raw_bytes
 from loaders.common.records import RecordError
 from loaders.common.text import not_utf8
@@ -288,7 +289,10 @@ class DnoAdapter:
 
     def resource(self, dataset: str, tables: list[pa.Table]) -> Any:
         dno, kind = split_name(dataset)
-        return merge_resource(_stream(tables), name=f"{dno}_{kind}".lower(), table_name=kind)
+        resource = merge_resource(_stream(tables), name=f"{dno}_{kind}".lower(), table_name=kind)
+        # streamed, so the committer cannot read the key columns off the data (keyhash.py)
+        resource.gw_key_columns = (kind, key_columns(tables))
+        return resource
 
     def describe(self) -> dict[str, dict[str, Any]]:
         return {}

@@ -11,7 +11,6 @@ the later-published record wins, whichever way it came.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 import time
@@ -27,6 +26,7 @@ import pyarrow.compute as pc
 
 from loaders.common.commit import Batch, Committer, OpsRows, merge_resource
 from loaders.common.jsonrows import MESSAGE_ID, convert
+from loaders.common.keyhash import key_hash, with_key_columns
 from loaders.common.ops import LoadLogRow, SchemaChange, record_change
 from loaders.common.records import RecordError, TypeDrift, snake_case
 from loaders.common.warehouse import connect_duckdb
@@ -398,7 +398,7 @@ def _unmapped_resource(held: list[_Held], loaded_at: datetime) -> Any:
                 "records": h.records,
                 "_source": SOURCE,
                 "_natural_key": h.message_id,
-                "_record_hash": hashlib.md5(h.records.encode()).hexdigest(),
+                "_record_hash": key_hash([h.message_id]),  # the message is the key
                 "_loaded_at": loaded_at,
             }
             for h in held
@@ -414,11 +414,12 @@ def _unmapped_resource(held: list[_Held], loaded_at: datetime) -> Any:
                 ("records", pa.string()),
                 ("_source", pa.string()),
                 pa.field("_natural_key", pa.string(), nullable=False),
-                ("_record_hash", pa.string()),
+                ("_record_hash", pa.int64()),
                 ("_loaded_at", pa.timestamp("us", tz="UTC")),
             ]
         ),
     )
+    table = with_key_columns(table, [("message_id", "string")])
     return merge_resource([table], name=UNMAPPED_TABLE)
 
 

@@ -28,7 +28,7 @@ source as (
         ('gsp_group_name', 'string'),
         ('interconnector_id', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

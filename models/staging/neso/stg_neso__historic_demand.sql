@@ -28,7 +28,7 @@ source as (
         ('eleclink_flow', 'integer'),
         ('viking_flow', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp'),
         ('_resource_id', 'string'),

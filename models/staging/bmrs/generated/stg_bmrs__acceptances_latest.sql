@@ -22,7 +22,7 @@ source as (
         ('stor_flag', 'boolean'),
         ('rr_flag', 'boolean'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -15,7 +15,7 @@ source as (
         ('half_hour_end_time', 'timestamp'),
         ('quantity', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

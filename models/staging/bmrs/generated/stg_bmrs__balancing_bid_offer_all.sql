@@ -18,7 +18,7 @@ source as (
         ('offer', 'number'),
         ('pair_id', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

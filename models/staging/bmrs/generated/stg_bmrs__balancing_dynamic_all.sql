@@ -14,7 +14,7 @@ source as (
         ('settlement_date', 'date'),
         ('settlement_period', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

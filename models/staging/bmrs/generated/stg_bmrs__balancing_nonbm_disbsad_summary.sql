@@ -21,7 +21,7 @@ source as (
         ('sell_volume_total', 'number'),
         ('net_volume', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

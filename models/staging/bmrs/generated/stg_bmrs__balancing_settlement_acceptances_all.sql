@@ -16,7 +16,7 @@ source as (
         ('offer_price', 'number'),
         ('bid_offer_pair_id', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -15,7 +15,7 @@ source as (
         ('cleared_default_settlement_period', 'integer'),
         ('cleared_default_text', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

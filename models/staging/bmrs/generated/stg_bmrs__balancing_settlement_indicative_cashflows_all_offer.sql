@@ -17,7 +17,7 @@ source as (
         ('bid_offer_pair_cashflows', 'json'),
         ('total_cashflow', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -18,7 +18,7 @@ source as (
         ('total_volume_accepted', 'number'),
         ('pair_volumes', 'json'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

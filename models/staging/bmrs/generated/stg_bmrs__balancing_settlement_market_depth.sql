@@ -16,7 +16,7 @@ source as (
         ('priced_accepted_offers_volume', 'number'),
         ('priced_accepted_bids_volume', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

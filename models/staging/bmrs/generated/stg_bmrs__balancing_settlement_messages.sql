@@ -15,7 +15,7 @@ source as (
         ('message_type', 'string'),
         ('message_text', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

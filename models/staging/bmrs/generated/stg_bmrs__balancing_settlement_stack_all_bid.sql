@@ -30,7 +30,7 @@ source as (
         ('tlm_adjusted_volume', 'number'),
         ('tlm_adjusted_cost', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -21,7 +21,7 @@ source as (
         ('system_management_action_flag', 'string'),
         ('amendment_flag', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

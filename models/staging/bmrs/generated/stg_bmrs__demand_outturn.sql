@@ -13,7 +13,7 @@ source as (
         ('initial_demand_outturn', 'integer'),
         ('initial_transmission_system_demand_outturn', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

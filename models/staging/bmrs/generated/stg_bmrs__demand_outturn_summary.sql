@@ -10,7 +10,7 @@ source as (
         ('start_time', 'timestamp'),
         ('demand', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -19,7 +19,7 @@ source as (
         ('is_tendered', 'boolean'),
         ('service', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -16,7 +16,7 @@ source as (
         ('amount', 'number'),
         ('price_direction', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -9,7 +9,7 @@ source as (
         ('forecast_date', 'date'),
         ('data', 'json'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -11,7 +11,7 @@ source as (
         ('national_demand', 'integer'),
         ('forecast_date', 'date'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -14,7 +14,7 @@ source as (
         ('transmission_system_demand', 'integer'),
         ('national_demand', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

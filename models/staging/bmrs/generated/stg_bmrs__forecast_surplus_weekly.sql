@@ -12,7 +12,7 @@ source as (
         ('year', 'integer'),
         ('week_start_date', 'date'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

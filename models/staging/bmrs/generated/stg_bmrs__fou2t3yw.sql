@@ -17,7 +17,7 @@ source as (
         ('interconnector_name', 'string'),
         ('interconnector', 'boolean'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -10,7 +10,7 @@ source as (
         ('measurement_time', 'timestamp'),
         ('frequency', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

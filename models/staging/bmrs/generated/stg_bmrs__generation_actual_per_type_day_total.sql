@@ -12,7 +12,7 @@ source as (
         ('twenty_four_hour_usage', 'number'),
         ('twenty_four_hour_percentage', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -15,7 +15,7 @@ source as (
         ('loss_of_load_probability', 'number'),
         ('derated_margin', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -16,7 +16,7 @@ source as (
         ('minimum_possible', 'number'),
         ('maximum_available', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

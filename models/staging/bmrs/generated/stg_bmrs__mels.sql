@@ -18,7 +18,7 @@ source as (
         ('national_grid_bm_unit', 'string'),
         ('bm_unit', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -18,7 +18,7 @@ source as (
         ('net_sell_price_volume_adjustment_system', 'number'),
         ('sell_price_price_adjustment', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -13,7 +13,7 @@ source as (
         ('settlement_period', 'integer'),
         ('generation', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -16,7 +16,7 @@ source as (
         ('settlement_date', 'date'),
         ('amount', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

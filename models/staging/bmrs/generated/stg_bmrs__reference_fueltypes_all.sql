@@ -8,7 +8,7 @@ source as (
     select * from {{ source_or_empty('bmrs', 'reference_fueltypes_all', [
         ('value', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -10,7 +10,7 @@ source as (
         ('interconnector_name', 'string'),
         ('interconnector_bidding_zone', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -35,7 +35,7 @@ source as (
         ('related_information', 'string'),
         ('outage_profile', 'json'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -20,7 +20,7 @@ source as (
         ('end_time', 'timestamp'),
         ('settlement_date', 'date'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -29,7 +29,7 @@ source as (
         ('total_system_tagged_adjustment_sell_volume', 'number'),
         ('total_system_tagged_adjustment_buy_volume', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -10,7 +10,7 @@ source as (
         ('warning_type', 'string'),
         ('warning_text', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

@@ -10,7 +10,7 @@ source as (
         ('publish_time', 'timestamp'),
         ('warning_text', 'string'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

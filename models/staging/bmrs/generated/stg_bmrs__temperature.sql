@@ -13,7 +13,7 @@ source as (
         ('temperature_reference_high', 'number'),
         ('temperature_reference_low', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

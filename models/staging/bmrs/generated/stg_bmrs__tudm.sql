@@ -20,7 +20,7 @@ source as (
         ('export_volume', 'number'),
         ('net_volume', 'number'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}

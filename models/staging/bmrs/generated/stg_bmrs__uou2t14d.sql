@@ -14,7 +14,7 @@ source as (
         ('forecast_date', 'date'),
         ('output_usable', 'integer'),
         ('_source', 'string'),
-        ('_record_hash', 'string'),
+        ('_record_hash', 'integer'),
         ('_natural_key', 'string'),
         ('_loaded_at', 'timestamp')
     ]) }}
