@@ -59,6 +59,12 @@ DEMO_SETTLEMENT_DAYS = (
     (("SYSTEM_PRICES",), datetime(2025, 2, 5, tzinfo=UTC), datetime(2025, 2, 7, tzinfo=UTC)),
     # a FUELINST stream capture (17:45 UTC, 12 Feb 2024): five-minute generation by fuel type
     (("FUELINST",), datetime(2024, 2, 12, tzinfo=UTC), datetime(2024, 2, 13, tzinfo=UTC)),
+    # AGPT (1-3 Jan 2024, every period): actual generation per production type
+    (
+        ("GENERATION_ACTUAL_PER_TYPE",),
+        datetime(2024, 1, 1, tzinfo=UTC),
+        datetime(2024, 1, 4, tzinfo=UTC),
+    ),
 )
 # ISO-NE: the recorded market days (incl. the spring-forward day, 2024-03-10) and load zones
 ISONE_RANGES = (("2024-03-09", "2024-03-11"), ("2024-11-02", "2024-11-03"))
@@ -156,7 +162,7 @@ def _load_isone(settings: Settings) -> list[RunSummary]:
 _LOAD_STEPS: tuple[tuple[str, Callable[[Settings], list[RunSummary]]], ...] = (
     (
         f"BMRS {DEMO_FROM:%Y-%m-%d} to {DEMO_TO:%Y-%m-%d} (acceptances, limits, REMIT, …), "
-        "generation by fuel and system prices",
+        "generation by fuel and type, system prices",
         _load_bmrs,
     ),
     ("NESO historic demand 2023", _load_neso),

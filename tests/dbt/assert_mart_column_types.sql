@@ -7,6 +7,7 @@
 -- depends_on: {{ ref('dim_bm_unit') }}
 -- depends_on: {{ ref('dim_power_station') }}
 -- depends_on: {{ ref('fct_acceptances_by_unit_period') }}
+-- depends_on: {{ ref('fct_actual_generation_per_type_by_period') }}
 -- depends_on: {{ ref('fct_balancing_carbon_daily') }}
 -- depends_on: {{ ref('fct_balancing_carbon_daily_by_region') }}
 -- depends_on: {{ ref('fct_battery_daily_activity') }}

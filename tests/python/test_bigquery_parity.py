@@ -49,6 +49,11 @@ MART_KEYS = {
     "fct_battery_fleet_stats": ["breakdown", "group_value", "bmu_count"],
     "fct_battery_daily_activity": ["settlement_date", "national_grid_bm_unit"],
     "fct_generation_mix_by_period": ["settlement_date", "settlement_period", "fuel_type"],
+    "fct_actual_generation_per_type_by_period": [
+        "settlement_date",
+        "settlement_period",
+        "psr_type",
+    ],
     "fct_interconnector_flows_by_period": [
         "settlement_date",
         "settlement_period",
@@ -139,6 +144,17 @@ LOADS = [
     # the recorded FUELHH periods and FUELINST instant (carbon intensity marts)
     ("load", "bmrs", "--dataset", "FUELHH", "--from", "2025-02-06", "--to", "2025-02-07"),
     ("load", "bmrs", "--dataset", "FUELINST", "--from", "2024-02-12", "--to", "2024-02-13"),
+    # the recorded AGPT periods (the nested per-type lists, unnested on BigQuery as on DuckDB)
+    (
+        "load",
+        "bmrs",
+        "--dataset",
+        "GENERATION_ACTUAL_PER_TYPE",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-01-04",
+    ),
     ("load", "neso", "--dataset", "historic_demand"),
     ("load", "dno", "--dno", "UKPN", "--dataset", "powerflow"),
     # the recorded spring-forward day and its neighbours

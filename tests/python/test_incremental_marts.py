@@ -28,6 +28,7 @@ FIRST_DAY = [
     ("load", "bmrs", "--dataset", "BALANCING_NONBM_DISBSAD_DETAILS",
      "--from", "2024-05-01T18:30", "--to", "2024-05-01T19:00"),
     ("load", "bmrs", "--dataset", "SYSTEM_PRICES", "--from", "2025-02-05", "--to", "2025-02-06"),
+    ("load", "bmrs", "--dataset", "GENERATION_ACTUAL_PER_TYPE", "--from", "2024-01-01", "--to", "2024-01-03"),
     ("load", "neso", "--dataset", "historic_demand"),
     ("load", "dno", "--dno", "UKPN", "--dataset", "powerflow"),
 ]  # fmt: skip
@@ -36,6 +37,7 @@ NEXT_DAY = [
     ("load", "bmrs", "--dataset", "SYSTEM_PRICES", "--from", "2025-02-06", "--to", "2025-02-07"),
     ("load", "bmrs", "--dataset", "FUELHH", "--from", "2025-02-06", "--to", "2025-02-07"),
     ("load", "bmrs", "--dataset", "FUELINST", "--from", "2024-02-12", "--to", "2024-02-13"),
+    ("load", "bmrs", "--dataset", "GENERATION_ACTUAL_PER_TYPE", "--from", "2024-01-03", "--to", "2024-01-04"),
 ]  # fmt: skip
 NO_LOOKBACK = '{"incremental_lookback_days": 0}'
 # no real FREQ response is recorded (the demo leaves this mart empty too)
@@ -116,6 +118,7 @@ def test_every_event_and_period_mart_is_incremental(built):
         "fct_imbalance_daily",
         "fct_imbalance_hourly",
         "fct_generation_mix_by_period",
+        "fct_actual_generation_per_type_by_period",
         "fct_interconnector_flows_by_period",
         "fct_unit_limits_by_period",
         "fct_system_limits_by_period",
