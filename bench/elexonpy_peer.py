@@ -3,8 +3,8 @@
 same run (no target: it makes the README's claim against a peer a measured one).
 
     uv sync --group bench-peers                          # once: installs elexonpy==1.0.16
-    uv run --group bench-peers python bench/elexonpy_peer.py           # 7 days x 250k rows
-    uv run --group bench-peers python bench/elexonpy_peer.py --quick   # 1 day x 50k rows
+    uv run --group bench-peers python bench/elexonpy_peer.py           # 1 day x 250k rows
+    uv run --group bench-peers python bench/elexonpy_peer.py --quick   # 1 day x 20k rows
 
 Both fetch the same SYNTHETIC hourly BOALF bodies (bench/bmrs_load.py's generator: the recorded
 real records shifted and renumbered) from the replay server on 127.0.0.1, with the same queries
@@ -21,11 +21,11 @@ real records shifted and renumbered) from the replay server on 127.0.0.1, with t
 from __future__ import annotations
 
 import argparse
-from importlib import metadata
 import shutil
 import sys
 import tempfile
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +84,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--days", type=int, default=1, help="Elexonpy lands ~100x slower")
     parser.add_argument("--copies-per-day", type=int, default=250, help="x1000 rows a day")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
-    parser.add_argument("--quick", action="store_true", help="1 day x 50k rows: a quick look")
+    parser.add_argument("--quick", action="store_true", help="1 day x 20k rows: a quick look")
     args = parser.parse_args()
     if args.quick:
-        args.days, args.copies_per_day = 1, 50
+        args.days, args.copies_per_day = 1, 20
     return args
 
 
