@@ -73,7 +73,8 @@ def timed_build(env: dict[str, str], label: str, *args: str) -> tuple[Span, dict
     """One `gridwarehouse build`, timed, and its five slowest nodes from run_results.json."""
     _, span = timed(label, lambda: run_measured([str(GRIDWAREHOUSE), "build", *args], env))
     results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text())
-    nodes = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
+    # unique_id: model.<project>.<name>, or test.<project>.<name>.<hash>
+    nodes = {r["unique_id"].split(".")[2]: r["execution_time"] for r in results["results"]}
     print(f"  {span.line()}")
     return span, dict(sorted(nodes.items(), key=lambda kv: -kv[1])[:5])
 

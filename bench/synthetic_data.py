@@ -105,7 +105,10 @@ def synthetic_copy_shift_boalf(
     Returns the rows inserted."""
     con.execute("set TimeZone = 'UTC'")
     columns = dict(
-        con.execute("select column_name, data_type from (describe raw_bmrs.boalf)").fetchall()
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_bmrs' and table_name = 'boalf'"
+        ).fetchall()
     )
     tagged = [c for c in ("_record_hash", "_natural_key", "_dlt_id") if c in columns]
     length = (template[1] - template[0]).days
