@@ -5,6 +5,7 @@ machine are marked "(under load)", so nobody mistakes them for quiet-machine fig
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,8 @@ class Session:
     end its total runtime and whether the machine was busy at the start or end."""
 
     def __init__(self, name: str) -> None:
+        # a stopped bench (kill, timeout) unwinds: its command and temporary folders go with it
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self.name = name
         self.began = time.monotonic()
         self.load_start = load_average()
@@ -157,9 +160,14 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, str]
     with tempfile.TemporaryFile(mode="w+") as out_file:
         proc = subprocess.Popen(args, env=env, stdout=out_file, stderr=subprocess.STDOUT, text=True)
         peak = 0
-        while proc.poll() is None:
-            peak = max(peak, _peak_rss_kib(proc.pid))
-            time.sleep(0.02)
+        try:
+            while proc.poll() is None:
+                peak = max(peak, _peak_rss_kib(proc.pid))
+                time.sleep(0.02)
+        finally:
+            if proc.poll() is None:  # the bench itself was stopped: stop the command too
+                proc.terminate()
+                proc.wait()
         elapsed = time.monotonic() - began
         out_file.seek(0)
         out = out_file.read()
