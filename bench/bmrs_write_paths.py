@@ -36,10 +36,11 @@ sys.path.insert(0, str(ROOT))
 from bench.bmrs_load import (  # noqa: E402
     HOUR,
     convert_body,
-    duckdb_read_json,
-    environment,
+    mean_baseline,
+    read_json_baseline,
     write_synthetic_bodies,
 )
+from bench.common import Session, environment, marked, timed  # noqa: E402
 
 
 def convert_day(bodies: list[tuple[datetime, Path]], loaded_at: datetime) -> list[Any]:
@@ -84,29 +85,39 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--copies-per-day", type=int, default=250, help="x1000 rows a day")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument("--quick", action="store_true", help="3 days x 50k rows: a quick look")
     args = parser.parse_args()
+    if args.quick:
+        args.days, args.copies_per_day = 3, 50
 
+    session = Session("bench/bmrs_write_paths.py")
     print(
         f"SYNTHETIC data: {args.days} days x {args.copies_per_day * 1000:,} rows/day "
         "(recorded real BOALF records, shifted and renumbered)"
     )
     bodies = sorted(write_synthetic_bodies(args.cache, args.days, args.copies_per_day).items())
+    files = [p for _, p in bodies]
     workdir = Path(tempfile.mkdtemp(prefix="gw-bench-write-"))
     try:
-        json_s, json_rows = duckdb_read_json([p for _, p in bodies], workdir)
-        dlt_s, direct_s, rows = write_both(bodies, workdir, args.days)
+        json_before, before_span = read_json_baseline(files, workdir, "before the writes")
+        (dlt_s, direct_s, rows), write_span = timed(
+            "writes", lambda: write_both(bodies, workdir, args.days)
+        )
+        json_after, after_span = read_json_baseline(files, workdir, "after the writes")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    baseline = json_rows / json_s
-    print()
+    baseline = mean_baseline(json_before, json_after)
+    mark = marked(before_span, write_span, after_span)
+    print(f"\nbaseline: read_json {baseline:,.0f} rows/s (mean of before and after)")
     for name, seconds in (("loader commit (dlt merge)", dlt_s), ("direct DuckDB write", direct_s)):
         rate = rows / seconds
         print(
             f"{'write path: ' + name:<42} {rate / baseline:6.2f}x of read_json  "
-            f"({rate:,.0f} vs {baseline:,.0f} rows/s; {rows:,} rows in {seconds:.1f}s)"
+            f"({rate:,.0f} vs {baseline:,.0f} rows/s; {rows:,} rows in {seconds:.1f}s){mark}"
         )
-    print(f"{'loader commit vs direct write (time)':<42} {dlt_s / direct_s:6.2f}x")
+    print(f"{'loader commit vs direct write (time)':<42} {dlt_s / direct_s:6.2f}x{mark}")
+    session.finish()
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bmrs_load import GRIDWAREHOUSE, environment, run_measured  # noqa: E402
+from bench.common import GRIDWAREHOUSE, Session, environment, run_measured  # noqa: E402
 
 HEADER_FILE = ROOT / "tests" / "data" / "synthetic" / "dno" / "synthetic_UKPN_connection_queue.csv"
 CACHE = ROOT / "bench" / ".cache" / "dno"
@@ -93,6 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=12.0, help="size of the smaller file (MB)")
     args = parser.parse_args()
+    session = Session("bench/dno_file_memory.py")
     small = CACHE / f"synthetic_ecr_{args.mb:g}mb.csv"
     large = CACHE / f"synthetic_ecr_{args.mb * 10:g}mb.csv"
     measured = []
@@ -112,6 +113,7 @@ def main() -> int:
     print(f"memory: peak RSS {large_mb / small_mb:.0f}x file / 1x file = {ratio:.2f}x "
           f"(target <= {TARGET}x) {verdict}")  # fmt: skip
     print(f"peak RSS / file size for the larger file: {large_peak * 1024 / (large_mb * 1e6):.1f}x")
+    session.finish()
     return 0 if ratio <= TARGET else 1
 
 

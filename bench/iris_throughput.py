@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Session  # noqa: E402
 from tests.python.iris_messages import messages_from_api  # noqa: E402
 
 GRIDWAREHOUSE = Path(sys.executable).with_name("gridwarehouse")
@@ -174,6 +175,7 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000, help="the first RSS mark")
     parser.add_argument("--large", type=int, default=100_000, help="messages for the receiver")
     args = parser.parse_args()
+    session = Session("bench/iris_throughput.py")
     with tempfile.TemporaryDirectory(prefix="iris-bench-") as tmp:
         folder = Path(tmp)
         broker = BrokerProcess(folder)
@@ -197,6 +199,7 @@ def main() -> int:
     print(f"peak RSS after {args.small:>7,}     : {rss_small / 1024:8.0f} MiB")
     print(f"peak RSS after {args.large:>7,}     : {rss_large / 1024:8.0f} MiB  "
           f"= {rss_large / rss_small:.2f}x (target <= 1.2x)")  # fmt: skip
+    session.finish()
     return 0
 
 

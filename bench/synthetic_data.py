@@ -66,3 +66,80 @@ def synthetic_range(
     """The half-open UTC range that holds every record's `field`."""
     times = [parse_api_timestamp(r[field]) for r in records]
     return min(times), max(times) + timedelta(seconds=1)
+
+
+def _shift_days(column: str, days: int) -> str:
+    return f"{column} - to_days({days})"
+
+
+def _london_day(ts: str) -> str:
+    """The settlement date of a UTC instant: its date in Europe/London."""
+    return f"cast(timezone('Europe/London', cast({ts} as timestamptz)) as date)"
+
+
+def _london_period(ts: str) -> str:
+    """The settlement period of a UTC instant: half-hours since that London day's midnight,
+    counted in elapsed time, so clock-change days get their 46 or 50 periods."""
+    midnight = f"timezone('Europe/London', cast({_london_day(ts)} as timestamp))"
+    return f"cast(date_diff('second', {midnight}, cast({ts} as timestamptz)) // 1800 + 1 as bigint)"
+
+
+def _copy_tag(column: str, dtype: str, copy: int) -> str:
+    """A per-copy variant of a row-identity column, so copies never share a key or hash."""
+    if dtype.upper() in ("VARCHAR", "TEXT", "STRING"):
+        if column == "_record_hash":
+            return f"md5({column} || '-synthetic-copy-{copy}')"
+        return f"{column} || '-synthetic-copy-{copy}'"
+    return f"cast(hash({column}, {copy}) as {dtype})"
+
+
+def synthetic_copy_shift_boalf(
+    con: Any, template: tuple[datetime, datetime], history_start: datetime
+) -> int:
+    """SYNTHETIC history, fast: copy the loaded BOALF rows of `template` (a half-open UTC range)
+    into the earlier days back to `history_start`, shifted by whole multiples of the template's
+    length, in DuckDB SQL instead of through the loader (which would take many minutes).
+    Acceptance numbers move by 10^9 per copy and the hash/key/id columns get a per-copy tag, so
+    every copy's keys are unique; settlement dates and periods are recomputed from the shifted
+    times in Europe/London, so a copy moved across a clock change stays consistent.
+    Returns the rows inserted."""
+    con.execute("set TimeZone = 'UTC'")
+    columns = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_bmrs' and table_name = 'boalf'"
+        ).fetchall()
+    )
+    tagged = [c for c in ("_record_hash", "_natural_key", "_dlt_id") if c in columns]
+    length = (template[1] - template[0]).days
+    copies = -(-((template[0] - history_start).days) // length)
+    before = con.execute("select count(*) from raw_bmrs.boalf").fetchone()[0]
+    for copy in range(1, copies + 1):
+        days = copy * length
+        replaced = [
+            *(
+                f"{_shift_days(c, days)} as {c}"
+                for c in ("time_from", "time_to", "acceptance_time")
+            ),
+            f"acceptance_number + {copy} * 1000000000 as acceptance_number",
+            *(f"{_copy_tag(c, columns[c], copy)} as {c}" for c in tagged),
+        ]
+        periods = [
+            f"{_london_day('time_from')} as settlement_date",
+            f"{_london_period('time_from')} as settlement_period_from",
+            f"{_london_period('time_to')} as settlement_period_to",
+        ]
+        con.execute(
+            f"""
+            insert into raw_bmrs.boalf by name
+            select * replace ({", ".join(periods)})
+            from (
+                select * replace ({", ".join(replaced)})
+                from raw_bmrs.boalf
+                where time_from >= ? and time_from < ?
+            )
+            where time_from >= ?
+            """,
+            [template[0], template[1], history_start],
+        )
+    return con.execute("select count(*) from raw_bmrs.boalf").fetchone()[0] - before
