@@ -119,20 +119,12 @@ with
 
 volumes as (
 
-    select
-        'offer' as bid_offer,
-        settlement_date,
-        settlement_period,
-        settlement_period_start_utc,
-        national_grid_bm_unit,
-        bm_unit,
-        acceptance_id,
-        total_volume_accepted
-    from {{ ref('stg_bmrs__balancing_settlement_acceptance_volumes_all_offer') }}
-    where {{ on_or_after('settlement_date', since) }}
+    {%- for side in ['offer', 'bid'] %}
+    {%- if not loop.first %}
     union all
+    {%- endif %}
     select
-        'bid' as bid_offer,
+        '{{ side }}' as bid_offer,
         settlement_date,
         settlement_period,
         settlement_period_start_utc,
@@ -140,8 +132,9 @@ volumes as (
         bm_unit,
         acceptance_id,
         total_volume_accepted
-    from {{ ref('stg_bmrs__balancing_settlement_acceptance_volumes_all_bid') }}
+    from {{ ref('stg_bmrs__balancing_settlement_acceptance_volumes_all_' ~ side) }}
     where {{ on_or_after('settlement_date', since) }}
+    {%- endfor %}
 
 ),
 

@@ -114,3 +114,27 @@
         {{ column }} >= cast('{{ start }}' as date)
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    `start`, or the first settlement day before it whose NESO constraint costs in this mart's
+    table differ from `neso_daily` (SQL with constraint_date and the four neso_*_cost_gbp
+    columns) when that is earlier: NESO's constraint breakdown is loaded as a whole file, so a
+    revision of an old day reaches the mart without a --full-refresh. None stays none.
+#}
+{% macro earliest_neso_revision(start, neso_daily) -%}
+    {%- if start is none -%}{{ return(none) }}{%- endif -%}
+    {%- set columns = ['neso_thermal_cost_gbp', 'neso_voltage_cost_gbp', 'neso_largest_loss_cost_gbp',
+                       'neso_inertia_cost_gbp'] -%}
+    {%- set differs -%}
+        {%- for column in columns -%}
+            {{ 'built.' ~ column }} is distinct from {{ 'loaded.' ~ column }}{{ ' or ' if not loop.last }}
+        {%- endfor -%}
+    {%- endset -%}
+    {%- set earliest = run_query(
+        'select cast(min(built.settlement_date) as ' ~ dbt.type_string() ~ ') from ' ~ this ~ ' as built'
+        ~ ' left join (' ~ neso_daily ~ ') as loaded on built.settlement_date = loaded.constraint_date'
+        ~ " where built.settlement_date < cast('" ~ start ~ "' as date) and (" ~ differs ~ ')'
+    ).columns[0].values()[0] -%}
+    {{ return(start if earliest is none or (earliest | string)[:10] >= start[:10] else (earliest | string)[:10]) }}
+{%- endmacro %}

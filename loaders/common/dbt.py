@@ -136,9 +136,10 @@ def _first_value(settings: Settings, sql: str) -> Any:
     if settings.target == "bigquery":
         from loaders.common.bigquery_ops import ops_table, query_rows  # google clients: heavy
 
-        rows = query_rows(
-            settings, sql.format(table=ops_table(settings, "load_log")), as_tuples=True
-        )
+        # BigQuery's TIMESTAMP literal (without `stamp` the format raised KeyError and the
+        # build's window ignored every backfill on BigQuery)
+        table = ops_table(settings, "load_log")
+        rows = query_rows(settings, sql.format(table=table, stamp="timestamp"), as_tuples=True)
         return rows[0][0] if rows else None
     import duckdb  # not needed by commands that never build
 

@@ -36,6 +36,16 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def incremental_marts_in_sql() -> list[str]:
+    """The marts whose SQL configures them incremental by day, read at collection time so each is
+    a parametrized case: a new incremental mart is compared without editing a test."""
+    return sorted(
+        path.stem
+        for path in (ROOT / "models" / "marts").rglob("*.sql")
+        if "**incremental_by_day(" in path.read_text()
+    )
+
+
 def recorded_records(relative: str) -> list[dict[str, Any]]:
     """The records in a recorded response file ({"data": [...]} or a bare array)."""
     body = json.loads((RECORDED / relative).read_text())

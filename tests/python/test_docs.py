@@ -84,8 +84,10 @@ def test_every_relative_link_reaches_a_guide_and_its_heading() -> None:
 def test_readme_is_a_front_page_and_its_tour_is_short() -> None:
     readme = (ROOT / "README.md").read_text()
     headings = re.findall(r"^## (.+)$", readme, re.M)
-    assert headings == ["Two commands", "A five-minute tour", "Where to go next", "Benchmarks"], headings
-    assert len(readme.splitlines()) < 120
+    assert headings == ["Two commands", "A five-minute tour", "Where to go next", "Benchmarks"], (
+        headings
+    )
+    assert len(readme.splitlines()) < 130
     tour = readme.split("## A five-minute tour", 1)[1].split("```bash\n", 1)[1].split("```")[0]
     commands = [line for line in tour.splitlines() if line and not line.startswith("#")]
     for step in ("gridwarehouse status", "marts.", "gridwarehouse export", "make docs"):

@@ -13,9 +13,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
-from .conftest import Cli, make_cli
+from .conftest import Cli, incremental_marts_in_sql, make_cli
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +41,15 @@ NEXT_DAY = [
     ("load", "bmrs", "--dataset", "GENERATION_ACTUAL_PER_TYPE", "--from", "2024-01-03", "--to", "2024-01-04"),
 ]  # fmt: skip
 NO_LOOKBACK = '{"incremental_lookback_days": 0}'
+# marts that stay tables, each with the reason in its YAML description: rankings and
+# correlations over all history, and marts whose rows every load can change on any day
+TABLES_OVER_ALL_HISTORY = {
+    "fct_top_constrained_units",
+    "fct_top_constrained_regions",
+    "fct_dno_balancing_daily",
+    "fct_dno_balancing_correlation",
+    "fct_remit_unavailability_daily",
+}
 # no real FREQ response is recorded (the demo leaves this mart empty too)
 EMPTY_WITHOUT_A_RECORDING = {"fct_frequency_by_period"}
 
@@ -108,6 +118,10 @@ def test_the_next_day_adds_raw_rows(built):
     assert 0 < built["first"]["boalf_rows"] < built["cli"].count("raw_bmrs.boalf")
 
 
+def test_the_manifest_agrees_with_the_marts_compared(built):
+    assert built["marts"] == incremental_marts_in_sql()
+
+
 def test_every_event_and_period_mart_is_incremental(built):
     assert set(built["marts"]) == {
         "fct_acceptances_by_unit_period",
@@ -125,7 +139,28 @@ def test_every_event_and_period_mart_is_incremental(built):
         "fct_frequency_by_period",
         "fct_battery_daily_activity",
         "fct_dataset_completeness_daily",
+        "fct_constraint_daily_by_region",
+        "fct_carbon_intensity_by_period",
+        "fct_carbon_intensity_5min",
+        "fct_carbon_intensity_hourly",
+        "fct_carbon_intensity_daily",
+        "fct_balancing_carbon_daily",
+        "fct_balancing_carbon_daily_by_region",
     }
+
+
+def test_the_marts_left_as_tables_say_why(built):
+    """Every mart is incremental or one of the tables over all history, and those say why in
+    their description (persisted as the table's comment)."""
+    manifest = json.loads((Path(built["cli"].env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    marts = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"].endswith("marts")
+    }
+    for name in TABLES_OVER_ALL_HISTORY:
+        assert marts[name]["config"]["materialized"] == "table", name
+        assert "A table, not incremental" in marts[name]["description"], name
 
 
 def test_the_incremental_build_recomputed_only_a_window(built):
@@ -137,11 +172,32 @@ def test_the_incremental_build_recomputed_only_a_window(built):
         assert re.search(r"cast\('20\d\d-\d\d-\d\d' as date\)", built["compiled"][mart]), mart
 
 
-def test_incremental_marts_equal_a_full_refresh_row_for_row(built):
-    for mart in built["marts"]:
-        if mart not in EMPTY_WITHOUT_A_RECORDING:
-            assert built["full"][mart], f"{mart} is empty: the comparison would prove nothing"
-        assert built["incremental"][mart] == built["full"][mart], mart
+@pytest.mark.parametrize("mart", incremental_marts_in_sql())
+def test_incremental_mart_equals_a_full_refresh_row_for_row(built, mart):
+    if mart not in EMPTY_WITHOUT_A_RECORDING:
+        assert built["full"][mart], f"{mart} is empty: the comparison would prove nothing"
+    assert built["incremental"][mart] == built["full"][mart], mart
+
+
+def test_the_rankings_read_the_daily_marts_not_boalf(built):
+    """The rankings stay tables but read the incremental daily marts only, and give the same
+    distinct acceptances as counting BOALF's segments over all history."""
+    manifest = json.loads((Path(built["cli"].env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    nodes = {node["name"]: node for node in manifest["nodes"].values()}
+    for name in ("fct_top_constrained_units", "fct_top_constrained_regions"):
+        parents = {dep.split(".")[-1] for dep in nodes[name]["depends_on"]["nodes"]}
+        assert parents <= {"fct_constraint_actions_daily", "fct_constraint_daily_by_region"}, (
+            parents
+        )
+    counted = built["cli"].query(
+        "select national_grid_bm_unit, so_flagged_acceptance_count "
+        "from marts.fct_top_constrained_units order by 1"
+    )
+    distinct = built["cli"].query(
+        "select national_grid_bm_unit, count(distinct acceptance_number) "
+        "from intermediate.int_boalf_segments_split_by_period where is_so_flagged group by 1 order by 1"
+    )
+    assert counted and counted == distinct
 
 
 def scans(plan: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
@@ -205,3 +261,26 @@ def test_a_backfill_of_days_before_the_lookback_reaches_the_marts(tmp_path, repl
     }
     build(cli, "--full-refresh")
     assert incremental == {mart: rows(cli, mart) for mart in incremental}
+
+
+def test_a_day_whose_neso_costs_changed_is_recomputed_before_the_window(built):
+    """NESO's constraint breakdown is loaded as a whole file and may revise any day: a day whose
+    NESO costs in the mart differ from the loaded ones is recomputed even before the lookback.
+    The mart's row is made stale by hand (no NESO costs are recorded: the loaded value is NULL)."""
+    cli = built["cli"]
+    first_day = "select min(settlement_date) from marts.fct_constraint_daily_by_region"
+    ((day,),) = cli.query(first_day)
+    con = duckdb.connect(str(cli.duckdb_path))
+    try:
+        con.execute(
+            "update marts.fct_constraint_daily_by_region set neso_thermal_cost_gbp = 1 "
+            "where settlement_date = ?",
+            [day],
+        )
+    finally:
+        con.close()
+    build(cli, "--select", "fct_constraint_daily_by_region", "--vars", NO_LOOKBACK)
+    assert (
+        rows(cli, "fct_constraint_daily_by_region")
+        == built["full"]["fct_constraint_daily_by_region"]
+    )

@@ -5,9 +5,34 @@
 -- Physical Notification; BSC Section T3.7-T3.8): offers add, bids avoid. From BOALF alone only the
 -- instructed LEVEL is known, not the change against the FPN: those rows carry the CO2 of the
 -- instructed output (instructed_output_co2_tonnes) and leave added/avoided/net null.
-{{ config(**partitioned_by_day('settlement_date', ['gsp_group_id'])) }}
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML: the
+-- window's acceptances are resolved and flagged by the same macros as fct_acceptances_by_unit_period.
+{{ config(**incremental_by_day('settlement_date', ['gsp_group_id'])) }}
+-- depends_on: {{ ref('int_boalf_instructed_profile_resolved') }}
+-- depends_on: {{ ref('int_acceptance_volumes_flagged') }}
+
+{%- set window_start = incremental_window_start() %}
 
 with
+
+-- every piece of a segment that can reach the window: segments span at most 96 periods
+pieces_touching_window as (
+
+    select * from {{ ref('int_boalf_segments_split_by_period') }}
+    where {{ on_or_after('segment_settlement_date', days_before(window_start, 3)) }}
+
+),
+
+-- acceptances supersede earlier ones per unit: resolved over every piece touching the window
+resolved as (
+
+    select *
+    from (
+        {{ resolve_instructed_profile('pieces_touching_window') }}
+    ) as resolved_window
+    where {{ on_or_after('settlement_date', window_start) }}
+
+),
 
 instructed as (
 
@@ -19,7 +44,7 @@ instructed as (
         sum(instructed_energy_mwh) as instructed_energy_mwh,
         cast(null as {{ type_double() }}) as offer_volume_mwh,
         cast(null as {{ type_double() }}) as bid_volume_mwh
-    from {{ ref('int_boalf_instructed_profile_resolved') }}
+    from resolved
     group by 1, 2, 3
 
 ),
@@ -34,7 +59,7 @@ volumes as (
         cast(null as {{ type_double() }}) as instructed_energy_mwh,
         sum(case when bid_offer = 'offer' then accepted_volume_mwh else 0 end) as offer_volume_mwh,
         sum(case when bid_offer = 'bid' then accepted_volume_mwh else 0 end) as bid_volume_mwh
-    from {{ ref('int_acceptance_volumes_flagged') }}
+    from ({{ acceptance_volumes_flagged(window_start) }}) as flagged
     group by 1, 2, 3
 
 ),

@@ -1,5 +1,10 @@
 -- The balancing carbon estimate per settlement day, GSP group and reason (SO-flagged / energy),
 -- summed from fct_balancing_carbon_daily.
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date', ['gsp_group_id'])) }}
+
+{%- set window_start = incremental_window_start() %}
+
 select
     settlement_date,
     gsp_group_id,
@@ -15,4 +20,5 @@ select
     sum(net_co2_tonnes) as net_co2_tonnes,
     sum(instructed_output_co2_tonnes) as instructed_output_co2_tonnes
 from {{ ref('fct_balancing_carbon_daily') }}
+where {{ on_or_after('settlement_date', window_start) }}
 group by 1, 2, 3

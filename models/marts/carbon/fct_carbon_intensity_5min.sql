@@ -1,5 +1,10 @@
 -- Carbon intensity of the transmission-metered GB generation mix per 5-minute interval
 -- (FUELINST), with the same factors and import adjustment as fct_carbon_intensity_by_period.
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date')) }}
+
+{%- set window_start = incremental_window_start() %}
+
 select
     settlement_date,
     settlement_period,
@@ -15,4 +20,4 @@ select
     carbon_intensity_gco2_per_kwh,
     import_adjusted_carbon_intensity_gco2_per_kwh
 from {{ ref('int_carbon_intensity_by_interval_summed') }}
-where resolution = '5_minute'
+where resolution = '5_minute' and {{ on_or_after('settlement_date', window_start) }}

@@ -1,5 +1,10 @@
 -- Carbon intensity per settlement day and hour of day in UK local time: the periods' energy and
 -- CO2 summed, the intensity recomputed from the sums (never an average of averages).
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML.
+{{ config(**incremental_by_day('settlement_date')) }}
+
+{%- set window_start = incremental_window_start() %}
+
 select
     settlement_date,
     {{ uk_local_hour('settlement_period_start_utc') }} as hour_of_day_uk,
@@ -20,4 +25,5 @@ select
         as {{ type_double() }}
     ) as import_adjusted_carbon_intensity_gco2_per_kwh
 from {{ ref('fct_carbon_intensity_by_period') }}
+where {{ on_or_after('settlement_date', window_start) }}
 group by 1, 2

@@ -13,13 +13,46 @@
 
 with
 
-pieces as (
+-- segments span at most 96 periods: every piece on a day D comes from a segment dated D-3 on
+pieces_touching_window as (
 
     select * from {{ ref('int_boalf_segments_split_by_period') }}
-    -- segments span at most 96 periods: every piece on a day D comes from a segment dated D-3 on
-    where
-        {{ on_or_after('segment_settlement_date', days_before(window_start, 3)) }}
-        and {{ on_or_after('settlement_date', window_start) }}
+    where {{ on_or_after('segment_settlement_date', days_before(window_start, 3)) }}
+
+),
+
+pieces as (
+
+    select * from pieces_touching_window
+    where {{ on_or_after('settlement_date', window_start) }}
+
+),
+
+-- the first settlement day each system-flagged acceptance covers, so the all-history rankings
+-- count every acceptance once by adding up one column instead of re-reading BOALF. An acceptance
+-- covering D and an earlier day covers the end of D-1 (its profile is contiguous), with a
+-- segment dated D-3 on: the window's pieces see every earlier day that matters.
+so_flagged_first_days as (
+
+    select
+        national_grid_bm_unit,
+        acceptance_number,
+        min(settlement_date) as settlement_date
+    from pieces_touching_window
+    where is_so_flagged
+    group by 1, 2
+
+),
+
+so_flagged_firsts_per_day as (
+
+    select
+        settlement_date,
+        national_grid_bm_unit,
+        count(*) as so_flagged_acceptances_first_day_count
+    from so_flagged_first_days
+    where {{ on_or_after('settlement_date', window_start) }}
+    group by 1, 2
 
 ),
 
@@ -86,6 +119,8 @@ energy as (
         daily.*,
         coalesce(acceptances_per_day.acceptance_count, daily.max_period_acceptance_count, 0) as acceptance_count,
         coalesce(acceptances_per_day.so_flagged_acceptance_count, 0) as so_flagged_acceptance_count,
+        coalesce(so_flagged_firsts_per_day.so_flagged_acceptances_first_day_count, 0)
+            as so_flagged_acceptances_first_day_count,
         coalesce(daily.so_flagged_volume_mwh, daily.so_flagged_instructed_energy_mwh) as so_flagged_energy_mwh,
         case
             when daily.so_flagged_volume_mwh is not null then 'balancing_volume'
@@ -96,6 +131,10 @@ energy as (
         on
             daily.settlement_date = acceptances_per_day.settlement_date
             and daily.national_grid_bm_unit = acceptances_per_day.national_grid_bm_unit
+    left join so_flagged_firsts_per_day
+        on
+            daily.settlement_date = so_flagged_firsts_per_day.settlement_date
+            and daily.national_grid_bm_unit = so_flagged_firsts_per_day.national_grid_bm_unit
 
 )
 
@@ -108,6 +147,8 @@ select
     energy.gsp_group_id,
     cast(energy.acceptance_count as {{ dbt.type_bigint() }}) as acceptance_count,
     cast(energy.so_flagged_acceptance_count as {{ dbt.type_bigint() }}) as so_flagged_acceptance_count,
+    cast(energy.so_flagged_acceptances_first_day_count as {{ dbt.type_bigint() }})
+        as so_flagged_acceptances_first_day_count,
     cast(energy.accepted_level_mwh as {{ type_double() }}) as accepted_level_mwh,
     cast(energy.instructed_energy_mwh as {{ type_double() }}) as instructed_energy_mwh,
     cast(energy.so_flagged_instructed_energy_mwh as {{ type_double() }}) as so_flagged_instructed_energy_mwh,

@@ -1,5 +1,24 @@
 -- System-flagged balancing per GSP group and day, beside NESO's published constraint costs for
 -- that day (national figures: the same on every region's row of a day).
+-- Incremental by settlement day (macros/incremental.sql), the lookback in the model's YAML. NESO's
+-- file is loaded whole and may revise any day, so the window also reaches back to the first day
+-- whose NESO figures in the table differ from the loaded ones (a small join: one row a day).
+{{ config(**incremental_by_day('settlement_date', ['gsp_group_id'])) }}
+
+{%- set neso_daily -%}
+    select
+        constraint_date,
+        sum(thermal_cost_gbp) as neso_thermal_cost_gbp,
+        sum(voltage_cost_gbp) as neso_voltage_cost_gbp,
+        sum(largest_loss_cost_gbp) as neso_largest_loss_cost_gbp,
+        sum(inertia_cost_gbp) as neso_inertia_cost_gbp
+    from {{ ref('stg_neso__constraint_breakdown') }}
+    where constraint_date is not null
+    group by 1
+{%- endset -%}
+
+{%- set window_start = earliest_neso_revision(incremental_window_start(), neso_daily) %}
+
 with
 
 regional as (
@@ -15,21 +34,15 @@ regional as (
         case when min(energy_basis) = max(energy_basis) then min(energy_basis) else 'mixed' end as energy_basis,
         sum(estimated_cost_gbp) as estimated_cost_gbp
     from {{ ref('fct_constraint_actions_daily') }}
+    where {{ on_or_after('settlement_date', window_start) }}
     group by 1, 2
 
 ),
 
 neso as (
 
-    select
-        constraint_date,
-        sum(thermal_cost_gbp) as neso_thermal_cost_gbp,
-        sum(voltage_cost_gbp) as neso_voltage_cost_gbp,
-        sum(largest_loss_cost_gbp) as neso_largest_loss_cost_gbp,
-        sum(inertia_cost_gbp) as neso_inertia_cost_gbp
-    from {{ ref('stg_neso__constraint_breakdown') }}
-    where constraint_date is not null
-    group by 1
+    select * from ({{ neso_daily }}) as neso_days
+    where {{ on_or_after('constraint_date', window_start) }}
 
 )
 

@@ -1,6 +1,9 @@
 -- GSP groups ranked by system-flagged energy over everything loaded (rank 1 = most): Elexon's
 -- acceptance volumes where loaded, else the instructed level (energy_basis says which). Each
--- acceptance (unit + acceptance number) counts once, however many periods and days it spans.
+-- acceptance (unit + acceptance number) counts once, however many periods and days it spans:
+-- on the first day it covers (so_flagged_acceptances_first_day_count; a unit sits in one group).
+-- A table, not incremental: a rank is over all history, so any new day can move every row. It
+-- reads only the incremental daily marts (one row per unit or group and day), never BOALF.
 with
 
 regional as (
@@ -9,26 +12,14 @@ regional as (
 
 ),
 
-unit_groups as (
-
-    select distinct
-        national_grid_bm_unit,
-        coalesce(gsp_group_id, 'transmission') as gsp_group_id
-    from {{ ref('fct_constraint_actions_daily') }}
-
-),
-
 so_flagged_acceptances as (
 
     select
-        unit_groups.gsp_group_id,
-        count(distinct concat(
-            pieces.national_grid_bm_unit, '#', cast(pieces.acceptance_number as {{ dbt.type_string() }})
-        )) as so_flagged_acceptance_count
-    from {{ ref('int_boalf_segments_split_by_period') }} as pieces
-    inner join unit_groups on pieces.national_grid_bm_unit = unit_groups.national_grid_bm_unit
-    where pieces.is_so_flagged
-    group by unit_groups.gsp_group_id
+        coalesce(gsp_group_id, 'transmission') as gsp_group_id,
+        sum(so_flagged_acceptances_first_day_count) as so_flagged_acceptance_count
+    from {{ ref('fct_constraint_actions_daily') }}
+    group by 1
+    having sum(so_flagged_acceptances_first_day_count) > 0
 
 ),
 
@@ -46,7 +37,7 @@ per_group as (
         sum(estimated_cost_gbp) as estimated_cost_gbp
     from regional
     where so_flagged_acceptance_count > 0
-    group by gsp_group_id
+    group by 1
 
 )
 
