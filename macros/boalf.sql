@@ -4,7 +4,10 @@
 #}
 
 {# int_boalf_instructed_profile_resolved over `pieces` (a relation or subquery of
-   int_boalf_segments_split_by_period rows): every piece covering a period must be in `pieces`. #}
+   int_boalf_segments_split_by_period rows): every piece covering a period must be in `pieces`.
+   Every piece lies within one settlement period (the split clips it there), so a unit's time line
+   is cut and resolved per settlement period: the range join then compares a unit's pieces with
+   the intervals of one period, not with every interval of its whole history (quadratic in it). #}
 {% macro resolve_instructed_profile(pieces) -%}
 with
 
@@ -21,6 +24,7 @@ pieces as (
         level_to_mw,
         is_so_flagged,
         is_stor,
+        {{ epoch_seconds('settlement_period_start_utc') }} as slot_s,
         {{ epoch_seconds('time_from_utc') }} as from_s,
         {{ epoch_seconds('time_to_utc') }} as to_s
     from {{ pieces }}
@@ -32,15 +36,18 @@ cuts as (
 
     select distinct
         national_grid_bm_unit,
+        slot_s,
         at_s
     from (
         select
             national_grid_bm_unit,
+            slot_s,
             from_s as at_s
         from pieces
         union all
         select
             national_grid_bm_unit,
+            slot_s,
             to_s as at_s
         from pieces
     ) as piece_ends
@@ -51,8 +58,9 @@ intervals as (
 
     select
         national_grid_bm_unit,
+        slot_s,
         at_s as from_s,
-        lead(at_s) over (partition by national_grid_bm_unit order by at_s) as to_s
+        lead(at_s) over (partition by national_grid_bm_unit, slot_s order by at_s) as to_s
     from cuts
 
 ),
@@ -76,16 +84,17 @@ covering as (
         + (pieces.level_to_mw - pieces.level_from_mw)
         * (intervals.to_s - pieces.from_s) / (pieces.to_s - pieces.from_s) as level_to_mw,
         count(*) over (
-            partition by intervals.national_grid_bm_unit, intervals.from_s
+            partition by intervals.national_grid_bm_unit, intervals.slot_s, intervals.from_s
         ) as covering_acceptances,
         row_number() over (
-            partition by intervals.national_grid_bm_unit, intervals.from_s
+            partition by intervals.national_grid_bm_unit, intervals.slot_s, intervals.from_s
             order by pieces.acceptance_number desc, pieces.segment_key asc
         ) as latest_first
     from intervals
     inner join pieces
         on
             intervals.national_grid_bm_unit = pieces.national_grid_bm_unit
+            and intervals.slot_s = pieces.slot_s
             and intervals.from_s >= pieces.from_s
             and intervals.to_s <= pieces.to_s
     where intervals.to_s is not null
