@@ -90,7 +90,8 @@ def _copy_tag(column: str, dtype: str, copy: int) -> str:
         if column == "_record_hash":
             return f"md5({column} || '-synthetic-copy-{copy}')"
         return f"{column} || '-synthetic-copy-{copy}'"
-    return f"cast(hash({column}, {copy}) as {dtype})"
+    # hash() is a UBIGINT: one bit less fits a signed BIGINT (the 64-bit _record_hash) too
+    return f"cast(hash({column}, {copy}) >> 1 as {dtype})"
 
 
 def synthetic_copy_shift_boalf(
