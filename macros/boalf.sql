@@ -128,7 +128,11 @@ with
 
 volumes as (
 
-    {%- for side in ['offer', 'bid'] %}
+    {#- the refs spelled whole: loaders/sources/bmrs/dbtgen.py finds the staging models read by name #}
+    {%- for side, volumes in [
+        ('offer', ref('stg_bmrs__balancing_settlement_acceptance_volumes_all_offer')),
+        ('bid', ref('stg_bmrs__balancing_settlement_acceptance_volumes_all_bid')),
+    ] %}
     {%- if not loop.first %}
     union all
     {%- endif %}
@@ -141,7 +145,7 @@ volumes as (
         bm_unit,
         acceptance_id,
         total_volume_accepted
-    from {{ ref('stg_bmrs__balancing_settlement_acceptance_volumes_all_' ~ side) }}
+    from {{ volumes }}
     where {{ on_or_after('settlement_date', since) }}
     {%- endfor %}
 
