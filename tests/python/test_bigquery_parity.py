@@ -188,7 +188,7 @@ NO_LOOKBACK = '{"incremental_lookback_days": 0}'
 EMULATOR_MERGE_ERROR = "Required keyword: 'this' missing for <class 'sqlglot.expressions.core.Not'>"
 # no real response is recorded for these here (frequency: none at all; the rest: not loaded by
 # this test's loads), so their comparison cannot fail; the DuckDB test fills most of them
-EMPTY_WITHOUT_A_RECORDING = {
+EMPTY_IN_THE_INCREMENTAL_COMPARISON = {
     "fct_frequency_by_period",
     "fct_imbalance_by_period",
     "fct_imbalance_hourly",
@@ -413,7 +413,7 @@ def test_bigquery_incremental_mart_equals_a_full_refresh(both, mart):
     """Every column of the incremental mart on BigQuery equals a --full-refresh of it."""
     if both["emulator_error"]:
         pytest.xfail(f"the emulator cannot run insert_overwrite: {both['emulator_error']}")
-    if mart not in EMPTY_WITHOUT_A_RECORDING:
+    if mart not in EMPTY_IN_THE_INCREMENTAL_COMPARISON:
         assert both["full"][mart][0] > 0, f"{mart} is empty: the comparison would prove nothing"
     assert both["incremental"][mart] == both["full"][mart]
 
